@@ -1,0 +1,185 @@
+"""The `vnet-planner` command: argument parsing, progress and exit codes; no planning logic.
+
+Exit codes: 0 ok; 1 unexpected error; 2 bad usage or bad input; 3 partial scan.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.resources
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from planner import __version__
+from planner.errors import InputError
+from planner.output import DEFAULT_FORMATS, Format, available, write_outputs
+from planner.pipeline import run_plan
+
+app = typer.Typer(
+    name="vnet-planner",
+    help="Find App Service apps on gateway-required VNet integration and plan their move to regional "
+    "integration before 2027-03-31.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err = Console(stderr=True)
+SAMPLE = "contoso"
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _formats(value: str | None) -> list[Format]:
+    if not value:
+        return [f for f in DEFAULT_FORMATS if available(f)]
+    chosen = []
+    for part in value.split(","):
+        name = part.strip().lower()
+        try:
+            fmt = Format(name)
+        except ValueError:
+            raise _fail(
+                f"--format: unknown format '{name}' (choose from {', '.join(f.value for f in Format)})"
+            ) from None
+        if not available(fmt):
+            raise _fail(f"--format: {name} is not available in this build")
+        chosen.append(fmt)
+    return chosen
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"{option}: '{value}' is not a date (YYYY-MM-DD)") from None
+
+
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--format", "-f", help="Comma list: json,csv,xlsx,html,scripts (default: all but scripts)."),
+]
+PricesOpt = Annotated[
+    Path | None, typer.Option("--prices", help="Price file from `prices refresh` (default: shipped table).")
+]
+StartOpt = Annotated[
+    str | None, typer.Option("--start", help="First day of wave 1 (YYYY-MM-DD); default: next Monday.")
+]
+WaveDaysOpt = Annotated[int, typer.Option("--wave-days", min=1, help="Working days per wave.")]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="Count days left from this date (default: today).")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+
+
+def _run(
+    inventory: Path,
+    out: Path,
+    format: str | None,
+    prices: Path | None,
+    start: str | None,
+    wave_days: int,
+    as_of: str | None,
+    quiet: bool,
+) -> None:
+    formats = _formats(format)
+    try:
+        plan = run_plan(
+            inventory,
+            prices_path=prices,
+            today=_date(as_of, "--as-of"),
+            start=_date(start, "--start"),
+            wave_days=wave_days,
+        )
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    written = write_outputs(plan, out, formats)
+    if not quiet:
+        from planner.render.terminal import print_summary
+
+        print_summary(plan, Console(), written)
+
+
+@app.command()
+def plan(
+    inventory: Annotated[
+        Path, typer.Argument(help="Inventory folder or file (from `scan`, or built by hand).")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")],
+    format: FormatOpt = None,
+    prices: PricesOpt = None,
+    start: StartOpt = None,
+    wave_days: WaveDaysOpt = 5,
+    as_of: AsOfOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Analyse an inventory offline and write plan.json, CSV, the Excel workbook and the HTML runbook."""
+    _run(inventory, out, format, prices, start, wave_days, as_of, quiet)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")] = Path("demo-out"),
+    format: FormatOpt = None,
+    prices: PricesOpt = None,
+    start: StartOpt = None,
+    wave_days: WaveDaysOpt = 5,
+    as_of: AsOfOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run `plan` on the bundled Contoso sample tenant (no Azure account needed)."""
+    sample = importlib.resources.files("planner.samples") / SAMPLE
+    with importlib.resources.as_file(sample) as path:
+        _run(path, out, format, prices, start, wave_days, as_of, quiet)
+
+
+@app.command()
+def rules() -> None:
+    """Print the catalogue of codes: what each finds, why it matters, what fixes it."""
+    from planner.render.terminal import print_rules
+
+    print_rules(Console())
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def _mount() -> None:
+    """Command groups that live in their own modules (style.md: one module per command group)."""
+    for module_name in ("planner.cli_scan", "planner.cli_sample"):
+        try:
+            module: Any = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        module.register(app)
+    try:
+        prices_module: Any = importlib.import_module("planner.cli_prices")
+    except ImportError:
+        return
+    app.add_typer(
+        prices_module.app, name="prices", help="VPN gateway prices: refresh from the Retail Prices API."
+    )
+
+
+_mount()
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except InputError as exc:  # raised by a mounted command that did not catch it
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)

@@ -1,0 +1,246 @@
+"""Which VPN gateways gateway-required apps depend on, what else uses them, and what removing them saves.
+
+Other uses (azure-facts §3.3): site-to-site and VNet-to-VNet connections, ExpressRoute connections,
+peerings that use the gateway for transit, and point-to-site users other than App Service. A root
+certificate that matches no app's certBlob, or AAD/RADIUS authentication, is strong evidence of other
+point-to-site users; a protocol alone is weak (new Basic gateways get IKEv2 by default since
+November 2025), so weak signals make the verdict "verify", never a silent yes or no.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from planner.analyse import AppResult
+from planner.cost import PriceTable, monthly_cost
+from planner.model import Gateway, Integration, Tenant, norm_id, vnet_of_subnet
+
+OTHER_USES = ("S2S", "VNET2VNET", "EXPRESSROUTE", "P2S_CLIENTS", "GATEWAY_TRANSIT")
+
+
+@dataclass
+class GatewayUse:
+    code: str
+    resource_id: str
+    field: str
+    value: object
+    strength: str  # "strong" | "weak"
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "code": self.code,
+            "resource_id": self.resource_id,
+            "field": self.field,
+            "value": self.value,
+            "strength": self.strength,
+        }
+        if self.note:
+            data["note"] = self.note
+        return data
+
+
+@dataclass
+class GatewayReport:
+    gateway: Gateway
+    dependents: list[AppResult] = field(default_factory=list)
+    uses: list[GatewayUse] = field(default_factory=list)
+    decommission: str = "no"
+    reason: str = ""
+    monthly_cost: float | None = None
+
+    @property
+    def other_uses(self) -> list[str]:
+        strong = {u.code for u in self.uses if u.strength == "strong"}
+        return [c for c in OTHER_USES if c in strong]
+
+    @property
+    def other_uses_weak(self) -> list[str]:
+        strong = set(self.other_uses)
+        weak = {u.code for u in self.uses if u.strength == "weak"}
+        return [c for c in OTHER_USES if c in weak and c not in strong]
+
+
+def gateway_uses(
+    tenant: Tenant, gateway: Gateway, app_cert_digests: set[str], digests_complete: bool
+) -> list[GatewayUse]:
+    """Everything besides App Service that uses this gateway, with the strength of each signal."""
+    uses: list[GatewayUse] = []
+    for connection in tenant.connections_by_gateway.get(norm_id(gateway.id), []):
+        kind = (connection.connection_type or "").lower()
+        code = {"ipsec": "S2S", "vnet2vnet": "VNET2VNET", "expressroute": "EXPRESSROUTE"}.get(kind)
+        if code:
+            uses.append(
+                GatewayUse(
+                    code, connection.id, "properties.connectionType", connection.connection_type, "strong"
+                )
+            )
+    for vnet_id in gateway.vnet_ids:
+        vnet = tenant.vnets.get(norm_id(vnet_id))
+        if vnet is None:
+            continue
+        for peering in vnet.peerings:
+            if not peering.allow_gateway_transit:
+                continue
+            remote = tenant.vnets.get(norm_id(peering.remote_vnet_id))
+            field_name = f"properties.virtualNetworkPeerings[{peering.name}].properties.allowGatewayTransit"
+            if remote is None:
+                uses.append(
+                    GatewayUse(
+                        "GATEWAY_TRANSIT",
+                        vnet.id,
+                        field_name,
+                        True,
+                        "weak",
+                        note=f"remote VNet {peering.remote_vnet_id} is not in the inventory: "
+                        "cannot see whether it uses this gateway (useRemoteGateways)",
+                    )
+                )
+                continue
+            back = [p for p in remote.peerings if norm_id(p.remote_vnet_id) == norm_id(vnet.id)]
+            if any(p.use_remote_gateways for p in back):
+                uses.append(
+                    GatewayUse(
+                        "GATEWAY_TRANSIT",
+                        remote.id,
+                        "properties.virtualNetworkPeerings[].properties.useRemoteGateways",
+                        True,
+                        "strong",
+                        note=f"{remote.name} reaches on-premises through this gateway",
+                    )
+                )
+    auth = {a.lower() for a in gateway.p2s_auth}
+    if "aad" in auth or gateway.aad_tenant:
+        uses.append(
+            GatewayUse(
+                "P2S_CLIENTS",
+                gateway.id,
+                "properties.vpnClientConfiguration.vpnAuthenticationTypes",
+                list(gateway.p2s_auth) or "aadTenant",
+                "strong",
+                note="Entra ID (AAD) VPN users",
+            )
+        )
+    if "radius" in auth or gateway.radius_configured:
+        uses.append(
+            GatewayUse(
+                "P2S_CLIENTS",
+                gateway.id,
+                "properties.vpnClientConfiguration.vpnAuthenticationTypes",
+                list(gateway.p2s_auth) or "radiusServers",
+                "strong",
+                note="RADIUS VPN users",
+            )
+        )
+    for cert in gateway.root_certificates:
+        if cert.digest is None:
+            uses.append(
+                GatewayUse(
+                    "P2S_CLIENTS",
+                    gateway.id,
+                    "properties.vpnClientConfiguration.vpnClientRootCertificates",
+                    cert.name,
+                    "weak",
+                    note="certificate data not in the inventory: cannot tell whose it is",
+                )
+            )
+        elif cert.digest not in app_cert_digests:
+            strength = "strong" if digests_complete else "weak"
+            note = "matches no app's certBlob" + (
+                "" if digests_complete else " (some apps' certBlob is not in the data)"
+            )
+            uses.append(
+                GatewayUse(
+                    "P2S_CLIENTS",
+                    gateway.id,
+                    "properties.vpnClientConfiguration.vpnClientRootCertificates",
+                    cert.name,
+                    strength,
+                    note=note,
+                )
+            )
+    protocols = {p.lower() for p in gateway.p2s_protocols}
+    basic = (gateway.sku or "").lower() == "basic"
+    if "openvpn" in protocols:
+        uses.append(
+            GatewayUse(
+                "P2S_CLIENTS",
+                gateway.id,
+                "properties.vpnClientConfiguration.vpnClientProtocols",
+                list(gateway.p2s_protocols),
+                "weak",
+                note="OpenVPN is enabled: App Service uses SSTP only",
+            )
+        )
+    elif "ikev2" in protocols:
+        note = (
+            "IKEv2 is on by default on Basic gateways created since November 2025"
+            if basic
+            else "IKEv2 is enabled, which gateway-required integration needs off on this SKU"
+        )
+        uses.append(
+            GatewayUse(
+                "P2S_CLIENTS",
+                gateway.id,
+                "properties.vpnClientConfiguration.vpnClientProtocols",
+                list(gateway.p2s_protocols),
+                "weak",
+                note=note,
+            )
+        )
+    return uses
+
+
+def analyse_gateways(
+    tenant: Tenant, results: list[AppResult], migrated: set[str], prices: PriceTable
+) -> list[GatewayReport]:
+    """One report per VPN gateway that at least one gateway-required app depends on."""
+    reports: dict[str, GatewayReport] = {}
+    for result in results:
+        ctx = result.context
+        if ctx is None:
+            continue
+        gateway = ctx.vpn_gateway
+        if gateway is None:
+            continue
+        key = norm_id(gateway.id)
+        if key not in reports:
+            reports[key] = GatewayReport(gateway)
+        reports[key].dependents.append(result)
+    connections = [c for entries in tenant.vnet_connections.values() for c in entries if c.gateway_required]
+    digests = {c.cert_digest for c in connections if c.cert_digest}
+    unknown_apps = [r for r in results if r.integration == Integration.UNKNOWN]
+    for report in reports.values():
+        gateway = report.gateway
+        vnet_keys = {norm_id(v) for v in gateway.vnet_ids}
+        users = [c for c in connections if norm_id(c.vnet_resource_id) in vnet_keys]
+        complete = all(c.cert_digest for c in users)
+        report.uses = gateway_uses(tenant, gateway, digests, complete)
+        report.monthly_cost = monthly_cost(prices, gateway.sku) if gateway.sku else None
+        not_migrated = [d.app.name for d in report.dependents if norm_id(d.app.id) not in migrated]
+        if report.other_uses:
+            report.decommission = "no"
+            report.reason = "also used for " + ", ".join(report.other_uses)
+        elif not_migrated:
+            report.decommission = "no"
+            report.reason = f"{len(not_migrated)} dependent(s) have no migration target yet: {', '.join(not_migrated[:5])}"
+        elif report.other_uses_weak:
+            report.decommission = "verify"
+            report.reason = "weak signs of other users: " + "; ".join(
+                f"{u.code}: {u.note}" for u in report.uses if u.strength == "weak"
+            )
+        elif unknown_apps:
+            report.decommission = "verify"
+            report.reason = (
+                f"{len(unknown_apps)} app(s) in the tenant have unknown integration and could depend on it: "
+                "re-run the scan for them first"
+            )
+        else:
+            report.decommission = "yes"
+            report.reason = "only App Service gateway-required apps use it, and the plan moves them all"
+    return sorted(reports.values(), key=lambda r: norm_id(r.gateway.id))
+
+
+def gateway_of_vnet(tenant: Tenant, subnet_id: str) -> list[Gateway]:
+    """VPN gateways in the VNet of a subnet (helper for callers that hold a subnet id)."""
+    return tenant.gateways_by_vnet.get(norm_id(vnet_of_subnet(subnet_id)), [])

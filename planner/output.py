@@ -1,0 +1,91 @@
+"""Write the chosen output formats into a folder, all or nothing.
+
+Every file is rendered into a temporary folder beside the target first; only when all renderers
+succeeded are the files moved into place, so a failure never leaves half-written output.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class Format(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+    HTML = "html"
+    SCRIPTS = "scripts"
+
+
+@dataclass(frozen=True)
+class _Renderer:
+    module: str
+    function: str
+    filename: str | None  # None: the renderer writes into a folder of its own
+
+
+RENDERERS: dict[Format, list[_Renderer]] = {
+    Format.JSON: [_Renderer("planner.render.json", "write_json", "plan.json")],
+    Format.CSV: [
+        _Renderer("planner.render.csv", "write_apps_csv", "apps.csv"),
+        _Renderer("planner.render.csv", "write_gateways_csv", "gateways.csv"),
+    ],
+    Format.XLSX: [_Renderer("planner.render.excel", "write_workbook", "plan.xlsx")],
+    Format.HTML: [_Renderer("planner.render.html", "write_html", "runbook.html")],
+    Format.SCRIPTS: [_Renderer("planner.render.scripts", "write_scripts", None)],
+}
+DEFAULT_FORMATS = (Format.JSON, Format.CSV, Format.XLSX, Format.HTML)
+
+
+def available(fmt: Format) -> bool:
+    """Whether the renderers of a format are installed in this build."""
+    try:
+        for renderer in RENDERERS[fmt]:
+            getattr(importlib.import_module(renderer.module), renderer.function)
+    except (ImportError, AttributeError):
+        return False
+    return True
+
+
+def write_outputs(
+    plan: dict[str, Any],
+    out_dir: Path,
+    formats: list[Format],
+    on_file: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Render every format into `out_dir`; returns the paths written (files, or the scripts folder)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".vnet-planner-", dir=out_dir))
+    produced: list[str] = []
+    try:
+        for fmt in formats:
+            for renderer in RENDERERS[fmt]:
+                function = getattr(importlib.import_module(renderer.module), renderer.function)
+                if renderer.filename is None:
+                    folder = staging / "scripts"
+                    folder.mkdir()
+                    function(plan, folder)
+                    produced.append("scripts")
+                else:
+                    function(plan, staging / renderer.filename)
+                    produced.append(renderer.filename)
+                if on_file:
+                    on_file(produced[-1])
+        written = []
+        for name in produced:
+            target = out_dir / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            os.replace(staging / name, target)
+            written.append(target)
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

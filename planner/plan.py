@@ -1,0 +1,316 @@
+"""Assemble the plan: apps with codes, evidence, readiness and targets; gateways; subnets; deadline.
+
+The result is the plan.json dict (docs/plan-format.md), the one structure every renderer reads.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime
+from typing import Any
+
+from planner import __version__
+from planner.analyse import AppResult, analyse, run_rules
+from planner.cost import PriceTable
+from planner.gateways import GatewayReport, analyse_gateways
+from planner.model import Integration, Tenant, norm_id
+from planner.rules import RULES
+from planner.rules.base import Kind, Status
+from planner.targets import Placement, place_targets
+
+RETIREMENT_DATE = date(2027, 3, 31)  # azure-facts §7.3: gateway-required integration and SSTP P2S end
+SCHEMA = "vnet-planner/plan@1"
+HOURS_PER_MONTH = 730
+
+
+def build_plan(
+    tenant: Tenant, prices: PriceTable, *, today: date | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """Analyse the tenant and return the plan.json dict."""
+    now = now or datetime.now(UTC)
+    today = today or now.date()
+    results = analyse(tenant)
+    placement = place_targets(tenant, results)
+    for result in results:
+        if result.context is not None:
+            run_rules(result, stage="placement")
+    migrated = set(placement.by_app)
+    gateways = analyse_gateways(tenant, results, migrated, prices)
+    gateway_of = {norm_id(d.app.id): g for g in gateways for d in g.dependents}
+    apps = [
+        _app_dict(tenant, r, placement, gateway_of.get(norm_id(r.app.id))) for r in _sorted(tenant, results)
+    ]
+    gateway_dicts = [_gateway_dict(g) for g in gateways]
+    return {
+        "schema": SCHEMA,
+        "tool_version": __version__,
+        "generated_at": now.isoformat(timespec="seconds"),
+        "as_of": today.isoformat(),
+        "retirement_date": RETIREMENT_DATE.isoformat(),
+        "days_left": (RETIREMENT_DATE - today).days,
+        "prices": {"source": prices.source, "as_of": prices.as_of, "currency": prices.currency},
+        "inventory": _inventory_dict(tenant),
+        "summary": _summary(apps, gateway_dicts, placement),
+        "subscriptions": [
+            {"id": s.id, "name": s.name}
+            for s in sorted(tenant.subscriptions.values(), key=lambda s: (s.name or "", s.id))
+        ],
+        "codes": codes_legend(),
+        "apps": apps,
+        "gateways": gateway_dicts,
+        "subnets": [_subnet_dict(t) for t in placement.targets],
+        "waves": [],
+        "schedule": None,
+    }
+
+
+def codes_legend() -> dict[str, dict[str, str]]:
+    """Every code with its list, title, meaning and fix, for renderers."""
+    return {
+        r.code: {
+            "kind": r.kind.value,
+            "title": r.title,
+            "meaning": r.why,
+            "fix": r.fix,
+            "finds": r.finds.split("\n\n")[0].replace("\n", " "),
+            "doc": f"docs/codes.md#{r.code.lower().replace('_', '-')}",
+        }
+        for r in RULES
+    }
+
+
+def _sorted(tenant: Tenant, results: list[AppResult]) -> list[AppResult]:
+    def key(r: AppResult) -> tuple[str, str, str, str, str]:
+        app = r.app
+        return (
+            (tenant.subscription_name(app.subscription_id) or app.subscription_id or "").lower(),
+            (app.resource_group or "").lower(),
+            app.site_name.lower(),
+            (app.slot or "").lower(),
+            app.id.lower(),
+        )
+
+    return sorted(results, key=key)
+
+
+def _context(tenant: Tenant, result: AppResult, gateway: GatewayReport | None) -> dict[str, Any] | None:
+    ctx = result.context
+    if ctx is None:
+        return None
+    app = result.app
+    vnet = ctx.vnet
+    se_resources: dict[str, dict[str, Any]] = {}
+    for evidence in result.verdicts["SERVICE_ENDPOINTS"].evidence:
+        entry = se_resources.setdefault(
+            evidence.resource_id, {"id": evidence.resource_id, "type": evidence.note, "subnets": []}
+        )
+        entry["subnets"].append(evidence.value)
+    for entry in se_resources.values():
+        entry["services"] = sorted(_endpoint_services(tenant, entry["subnets"]))
+    kv = []
+    for reference in tenant.kv_references.get(norm_id(app.id), []):
+        vault = tenant.vaults_by_name.get((reference.vault_name or "").lower())
+        kv.append(
+            {
+                "setting": reference.setting,
+                "vault": reference.vault_name,
+                "vault_id": vault.id if vault else None,
+                "restricted": vault.restricted if vault else None,
+                "status": reference.status,
+            }
+        )
+    slots = tenant.slots_by_site.get(norm_id(app.id if not app.slot else app.id.rsplit("/slots/", 1)[0]), [])
+    return {
+        "vnet_name": vnet.name if vnet else (ctx.vnet_id or "").rsplit("/", 1)[-1] or None,
+        "vnet_resource_group": vnet.resource_group if vnet else None,
+        "vnet_location": vnet.location if vnet else None,
+        "vnet_address_space": list(vnet.address_prefixes) if vnet else [],
+        "vnet_dns_servers": list(vnet.dns_servers) if vnet else [],
+        "connection_name": ctx.connection.name,
+        "connection_id": ctx.connection.id,
+        "connection_dns_servers": list(ctx.connection.dns_servers),
+        "p2s_pools": list(gateway.gateway.p2s_pools) if gateway else [],
+        "gateway_name": gateway.gateway.name if gateway else None,
+        "gateway_resource_group": gateway.gateway.resource_group if gateway else None,
+        "gateway_other_uses": gateway.other_uses if gateway else [],
+        "route_all": app.route_all,
+        "has_slots": bool(slots) or app.slot is not None,
+        "slot_names": sorted(s.slot or "" for s in slots),
+        "is_function": app.is_function,
+        "service_endpoint_resources": list(se_resources.values()),
+        "keyvault_references": kv,
+        "plan_routes": [
+            {"start": r.start, "end": r.end, "type": r.route_type}
+            for r in ctx.connection.routes
+            if (r.route_type or "").upper() != "DEFAULT"
+        ],
+    }
+
+
+def _endpoint_services(tenant: Tenant, subnet_ids: list[str]) -> set[str]:
+    services: set[str] = set()
+    for subnet_id in subnet_ids:
+        subnet = tenant.subnets.get(norm_id(subnet_id))
+        if subnet:
+            services.update(subnet.service_endpoints)
+    return services
+
+
+def _app_dict(
+    tenant: Tenant, result: AppResult, placement: Placement, gateway: GatewayReport | None
+) -> dict[str, Any]:
+    app = result.app
+    plan = result.plan
+    ctx = result.context
+    key = norm_id(app.id)
+    target = placement.by_app.get(key)
+    evidence = [e.as_dict() for v in result.verdicts.values() if v.status == Status.YES for e in v.evidence]
+    readiness = result.readiness
+    vnet_id = ctx.vnet_id if ctx else app.regional_subnet_id and app.regional_subnet_id.split("/subnets/")[0]
+    data: dict[str, Any] = {
+        "id": app.id,
+        "name": app.name,
+        "site_name": app.site_name,
+        "slot": app.slot,
+        "kind": app.kind,
+        "os": result.os,
+        "container": result.container,
+        "subscription_id": app.subscription_id,
+        "subscription_name": tenant.subscription_name(app.subscription_id),
+        "resource_group": app.resource_group,
+        "location": app.location,
+        "plan_id": app.plan_id,
+        "plan_name": plan.name if plan else None,
+        "plan_sku": plan.sku_name if plan else None,
+        "plan_tier": (plan.sku_tier if plan else None) or app.sku_tier,
+        "integration": result.integration.value,
+        "integration_reason": result.integration_reason,
+        "vnet_id": vnet_id or None,
+        "regional_subnet_id": app.regional_subnet_id,
+        "gateway_id": gateway.gateway.id if gateway else None,
+        "tags": dict(app.tags),
+        "limitations": result.codes(Kind.LIMITATION),
+        "blockers": result.codes(Kind.BLOCKER),
+        "findings": result.codes(Kind.FINDING),
+        "unknown": [{"code": code, "reason": reason} for code, reason in result.unknown],
+        "evidence": evidence,
+        "readiness": readiness.value if readiness else None,
+        "wave": None,
+        "strategy": None,
+        "context": _context(tenant, result, gateway),
+        "target": target.as_dict(placement.peer_with.get(key)) if target else None,
+        "target_reason": ctx.target.reason if ctx and ctx.target and target is None else None,
+        "steps": [],
+    }
+    return data
+
+
+def _gateway_dict(report: GatewayReport) -> dict[str, Any]:
+    gateway = report.gateway
+    cost = report.monthly_cost
+    savings = cost if (report.decommission == "yes" and cost is not None) else 0.0
+    return {
+        "id": gateway.id,
+        "name": gateway.name,
+        "sku": gateway.sku,
+        "vnet_id": gateway.vnet_ids[0] if gateway.vnet_ids else None,
+        "location": gateway.location,
+        "subscription_id": gateway.subscription_id,
+        "resource_group": gateway.resource_group,
+        "active_active": gateway.active_active,
+        "p2s_pools": list(gateway.p2s_pools),
+        "p2s_protocols": list(gateway.p2s_protocols),
+        "p2s_auth": list(gateway.p2s_auth),
+        "root_certificates": [c.name for c in gateway.root_certificates],
+        "public_ip_ids": list(gateway.public_ip_ids),
+        "dependents": [d.app.id for d in report.dependents],
+        "other_uses": report.other_uses,
+        "other_uses_weak": report.other_uses_weak,
+        "evidence": [u.as_dict() for u in report.uses],
+        "decommission": report.decommission,
+        "decommission_reason": report.reason,
+        "decommissionable": report.decommission == "yes",
+        "monthly_cost": round(cost, 2) if cost is not None else None,
+        "monthly_savings": round(savings, 2),
+        "potential_monthly_savings": round(cost, 2)
+        if (cost is not None and report.decommission != "no")
+        else 0.0,
+        "removal_wave": None,
+        "steps": [],
+    }
+
+
+def _subnet_dict(target: Any) -> dict[str, Any]:
+    return {
+        "vnet_id": target.vnet_id,
+        "vnet_name": target.vnet_name,
+        "name": target.subnet_name,
+        "subnet_id": target.subnet_id,
+        "prefix": target.prefix,
+        "location": target.location,
+        "new_subnet": target.new_subnet,
+        "new_vnet": target.new_vnet,
+        "vnet_prefix": target.vnet_prefix,
+        "plan_ids": list(target.plan_ids),
+        "app_ids": list(target.app_ids),
+        "addresses_needed": target.addresses_needed,
+        "instances": target.instances,
+        "instances_source": target.instances_source,
+        "address_space_addition": target.address_space_addition,
+        "notes": list(target.notes),
+    }
+
+
+def _inventory_dict(tenant: Tenant) -> dict[str, Any]:
+    raw = tenant.raw
+    return {
+        "path": str(raw.root),
+        "files": raw.files,
+        "resources": raw.resources,
+        "by_type": raw.counts(),
+        "unknown_types": dict(sorted(raw.unknown_types.items())),
+        "skipped": sum(raw.unknown_types.values()),
+        "duplicates_merged": raw.duplicates_merged,
+        "manifest": raw.manifest is not None,
+        "failed_subscriptions": list(tenant.failed_subscriptions),
+        "warnings": list(tenant.warnings),
+    }
+
+
+def _summary(
+    apps: list[dict[str, Any]], gateways: list[dict[str, Any]], placement: Placement
+) -> dict[str, Any]:
+    integration = Counter(a["integration"] for a in apps)
+    readiness = Counter(a["readiness"] for a in apps if a["readiness"])
+    by_kind = {kind: Counter() for kind in ("limitations", "blockers", "findings")}  # type: dict[str, Counter[str]]
+    unknown: Counter[str] = Counter()
+    for app in apps:
+        for kind, counter in by_kind.items():
+            counter.update(app[kind])
+        unknown.update(u["code"] for u in app["unknown"])
+    monthly_cost = sum(g["monthly_cost"] or 0.0 for g in gateways)
+    savings = sum(g["monthly_savings"] for g in gateways)
+    kinds = {"limitations": Kind.LIMITATION, "blockers": Kind.BLOCKER, "findings": Kind.FINDING}
+    return {
+        "apps_total": len(apps),
+        "apps_gateway_required": integration[Integration.GATEWAY_REQUIRED.value],
+        "apps_regional": integration[Integration.REGIONAL.value],
+        "apps_none": integration[Integration.NONE.value],
+        "apps_unknown": integration[Integration.UNKNOWN.value],
+        "readiness": {r: readiness[r] for r in ("ready", "needs-work", "blocked")},
+        **{
+            name: {r.code: by_kind[name][r.code] for r in RULES if r.kind == kind}
+            for name, kind in kinds.items()
+        },
+        "unknown": {r.code: unknown[r.code] for r in RULES if unknown[r.code]},
+        "gateways": len(gateways),
+        "gateways_decommissionable": sum(1 for g in gateways if g["decommission"] == "yes"),
+        "gateways_to_verify": sum(1 for g in gateways if g["decommission"] == "verify"),
+        "gateways_unpriced": sum(1 for g in gateways if g["monthly_cost"] is None),
+        "monthly_cost": round(monthly_cost, 2),
+        "monthly_savings": round(savings, 2),
+        "yearly_savings": round(savings * 12, 2),
+        "subnets_proposed": sum(1 for t in placement.targets if t.new_subnet),
+        "subnets_reused": sum(1 for t in placement.targets if not t.new_subnet),
+        "waves": 0,
+    }

@@ -1,0 +1,105 @@
+"""The short rich summary `plan` prints, and the `rules` catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from planner.rules import RULES
+
+
+def _money(value: float, currency: str) -> str:
+    return f"{value:,.2f} {currency}"
+
+
+def print_summary(plan: dict[str, Any], console: Console, written: Sequence[Path] = ()) -> None:
+    """Deadline, counts, gateways and savings, and where the files went."""
+    s = plan["summary"]
+    currency = plan["prices"]["currency"]
+    days = plan["days_left"]
+    colour = "red" if days < 60 else "yellow" if days < 180 else "green"
+    console.print(
+        Panel.fit(
+            f"Gateway-required VNet integration retires on [bold]{plan['retirement_date']}[/]: "
+            f"[bold {colour}]{days} days left[/] (as of {plan['as_of']}).",
+            title="vnet-planner",
+        )
+    )
+    apps = Table(title="Apps and slots", show_header=True, header_style="bold")
+    for column in (
+        "total",
+        "gateway-required",
+        "regional",
+        "none",
+        "unknown",
+        "ready",
+        "needs-work",
+        "blocked",
+    ):
+        apps.add_column(column, justify="right")
+    r = s["readiness"]
+    apps.add_row(
+        *(
+            str(x)
+            for x in (
+                s["apps_total"],
+                s["apps_gateway_required"],
+                s["apps_regional"],
+                s["apps_none"],
+                s["apps_unknown"],
+                r["ready"],
+                r["needs-work"],
+                r["blocked"],
+            )
+        )
+    )
+    console.print(apps)
+    codes = Table(title="Codes (gateway-required apps)", header_style="bold")
+    codes.add_column("code")
+    codes.add_column("kind")
+    codes.add_column("apps", justify="right")
+    codes.add_column("undecided", justify="right")
+    for kind in ("limitations", "blockers", "findings"):
+        for code, count in s[kind].items():
+            undecided = s["unknown"].get(code, 0)
+            if count or undecided:
+                codes.add_row(code, kind[:-1], str(count), str(undecided) if undecided else "")
+    console.print(codes)
+    console.print(
+        f"VPN gateways: {s['gateways']} ({s['gateways_decommissionable']} can be deleted, "
+        f"{s['gateways_to_verify']} to verify); savings {_money(s['monthly_savings'], currency)}/month, "
+        f"{_money(s['yearly_savings'], currency)}/year (prices {plan['prices']['as_of']})."
+    )
+    schedule = plan.get("schedule")
+    if schedule:
+        style = "bold red" if schedule.get("past_deadline") else "green"
+        console.print(f"Waves: {s['waves']}, {schedule['start']} to {schedule['end']}", style=style)
+    inventory = plan["inventory"]
+    if inventory["skipped"]:
+        console.print(
+            f"Skipped {inventory['skipped']} resources of types the planner does not read: "
+            + ", ".join(f"{t} ({n})" for t, n in inventory["unknown_types"].items())
+        )
+    for failed in inventory["failed_subscriptions"]:
+        console.print(
+            f"[yellow]Subscription not read:[/] {failed['name'] or failed['id']}: {failed['reason']}"
+        )
+    for warning in inventory["warnings"] + plan.get("warnings", []):
+        console.print(f"[yellow]warning:[/] {warning}")
+    for path in written:
+        console.print(f"wrote {path}")
+
+
+def print_rules(console: Console) -> None:
+    """Every code: list, title, what it finds, why it matters, what fixes it."""
+    for rule in RULES:
+        console.print(f"[bold]{rule.code}[/]  ({rule.kind.value}) {rule.title}")
+        console.print(f"  finds: {' '.join(rule.finds.split())}", highlight=False)
+        console.print(f"  why:   {rule.why}", highlight=False)
+        console.print(f"  fix:   {rule.fix}", highlight=False)
+        console.print()
