@@ -1,0 +1,6 @@
+"""Shared test setup: tests import their helpers (factory, fakes) from this folder."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))

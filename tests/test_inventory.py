@@ -1,0 +1,190 @@
+"""The loader: every file shape, case-insensitive types, duplicates, unknown types, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import factory as f
+import pytest
+
+from planner import inventory as inv
+from planner.errors import InputError
+from planner.inventory import load_inventory
+from planner.model import build_tenant
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_every_shape_in_nested_folders(tmp_path: Path) -> None:
+    resources = f.base_tenant()
+    _write(tmp_path / "a" / "array.json", json.dumps(resources[:2]))
+    _write(
+        tmp_path / "b" / "c" / "graph.json",
+        json.dumps({"data": resources[2:3], "count": 1, "$skipToken": None}),
+    )
+    _write(tmp_path / "arm.json", json.dumps({"value": resources[3:5], "nextLink": None}))
+    _write(tmp_path / "lines.jsonl", "\n".join(json.dumps(r) for r in resources[5:]) + "\n\n")
+    raw = load_inventory(tmp_path)
+    assert raw.files == 4
+    assert raw.resources == len(resources)
+    assert len(raw.of_type(inv.SITE)) == 1
+    assert len(raw.of_type(inv.VNET_CONNECTION)) == 1
+
+
+def test_jsonl_inside_a_json_file(tmp_path: Path) -> None:
+    _write(tmp_path / "x.json", "\n".join(json.dumps(r) for r in f.base_tenant()))
+    assert load_inventory(tmp_path).resources == len(f.base_tenant())
+
+
+def test_single_file_and_single_resource(tmp_path: Path) -> None:
+    file = _write(tmp_path / "one.json", json.dumps(f.site()))
+    raw = load_inventory(file)
+    assert list(raw.by_type) == [inv.SITE]
+
+
+def test_types_match_case_insensitively_and_ids_merge(tmp_path: Path) -> None:
+    upper = f.site()
+    upper["type"] = "Microsoft.Web/Sites"
+    lower = f.site()
+    lower["id"] = lower["id"].lower()
+    lower["properties"]["virtualNetworkSubnetId"] = f.VNET_ID + "/subnets/x"
+    del upper["tags"]
+    _write(tmp_path / "a.json", json.dumps([upper, lower]))
+    raw = load_inventory(tmp_path)
+    assert raw.duplicates_merged == 1
+    [site] = raw.of_type(inv.SITE)
+    assert site["tags"] == {"env": "prod"}  # filled from the second copy
+    assert site["properties"]["virtualNetworkSubnetId"].endswith("/subnets/x")
+
+
+def test_unknown_types_are_counted_not_read(tmp_path: Path) -> None:
+    disk = {
+        "id": "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/disks/d1",
+        "type": "microsoft.compute/disks",
+    }
+    _write(tmp_path / "a.json", json.dumps([f.site(), disk, disk | {"id": disk["id"] + "2"}]))
+    raw = load_inventory(tmp_path)
+    assert raw.unknown_types == {"microsoft.compute/disks": 2}
+
+
+def test_network_ruled_resource_of_any_type(tmp_path: Path) -> None:
+    cosmos = {
+        "id": "/subscriptions/s/resourceGroups/r/providers/Microsoft.DocumentDB/databaseAccounts/c1",
+        "type": "microsoft.documentdb/databaseaccounts",
+        "properties": {
+            "isVirtualNetworkFilterEnabled": True,
+            "virtualNetworkRules": [{"id": f.VNET_ID + "/subnets/a"}],
+        },
+    }
+    _write(tmp_path / "a.json", json.dumps([cosmos]))
+    tenant = build_tenant(load_inventory(tmp_path))
+    [rule] = tenant.vnet_rules_by_vnet[f.VNET_ID.lower()]
+    assert rule.restricted is True
+    assert rule.field == "properties.virtualNetworkRules[0]"
+
+
+def test_kv_reference_without_type_is_recognised(tmp_path: Path) -> None:
+    _write(tmp_path / "kv.json", json.dumps({"value": [f.kv_reference("Secret1", "kv1")]}))
+    tenant = build_tenant(load_inventory(tmp_path))
+    [reference] = tenant.kv_references[f.APP_ID.lower()]
+    assert (reference.setting, reference.vault_name) == ("Secret1", "kv1")
+
+
+def test_slot_children_link_to_the_slot(tmp_path: Path) -> None:
+    slot_id = f.APP_ID + "/slots/stage"
+    slot = f.site(app_id=slot_id)
+    slot["type"] = "microsoft.web/sites/slots"
+    slot["name"] = "app1/stage"
+    connection = f.vnet_connection(app_id=slot_id)
+    connection["type"] = "Microsoft.Web/sites/slots/virtualNetworkConnections"
+    _write(tmp_path / "a.json", json.dumps([f.site(), slot, connection]))
+    tenant = build_tenant(load_inventory(tmp_path))
+    assert tenant.apps[slot_id.lower()].name == "app1/stage"
+    assert tenant.apps[slot_id.lower()].slot == "stage"
+    assert slot_id.lower() in tenant.vnet_connections
+    assert f.APP_ID.lower() not in tenant.vnet_connections
+
+
+def test_cert_blob_is_never_kept(tmp_path: Path) -> None:
+    _write(tmp_path / "a.json", json.dumps(f.base_tenant()))
+    tenant = build_tenant(load_inventory(tmp_path))
+    [connection] = tenant.vnet_connections[f.APP_ID.lower()]
+    assert f.CERT not in repr(connection)
+    assert connection.cert_digest and len(connection.cert_digest) == 64
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "message"),
+    [
+        ('[{"id": "x", "type": "microsoft.web/sites"', "bad.json", "bad.json, line 1: invalid JSON"),
+        ('{"id": "a", "type": "t"}\n{"id": ', "bad.jsonl", "bad.jsonl, line 2: invalid JSON"),
+        ('[{"type": "microsoft.web/sites"}]', "noid.json", "noid.json, [0], field 'id': missing or empty"),
+        ('{"value": [{"id": "x"}]}', "notype.json", "notype.json, value[0], field 'type': missing or empty"),
+        ('{"data": {"id": "x"}}', "notarray.json", "field 'data': must be an array"),
+        ("[1, 2]", "scalar.json", "scalar.json, [0]: a resource must be a JSON object"),
+        ('{"foo": []}', "shape.json", "expected a JSON array"),
+        (
+            '[{"id": "x", "type": "microsoft.web/sites", "properties": []}]',
+            "props.json",
+            "field 'properties': must be an object",
+        ),
+    ],
+)
+def test_bad_files(tmp_path: Path, content: str, filename: str, message: str) -> None:
+    _write(tmp_path / filename, content)
+    with pytest.raises(InputError) as error:
+        load_inventory(tmp_path)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("resource", "field"),
+    [
+        (f.site(reserved="maybe"), "properties.reserved"),
+        (f.plan(capacity="two"), "sku.capacity"),  # type: ignore[arg-type]
+        (f.site(serverFarmId=42), "properties.serverFarmId"),
+        (f.vnet(space="10.0.0.0/16"), "properties.addressSpace.addressPrefixes"),  # type: ignore[arg-type]
+        (f.vnet_connection(resyncRequired="soon"), "properties.resyncRequired"),
+    ],
+)
+def test_wrong_field_types_name_file_position_and_field(tmp_path: Path, resource: dict, field: str) -> None:
+    _write(tmp_path / "inv.json", json.dumps([f.subscription(), resource]))
+    with pytest.raises(InputError) as error:
+        build_tenant(load_inventory(tmp_path))
+    text = str(error.value)
+    assert "inv.json, [1]" in text
+    assert f"field '{field}'" in text
+
+
+def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        load_inventory(tmp_path / "nope")
+    with pytest.raises(InputError, match=r"no \*\.json"):
+        load_inventory(tmp_path)
+
+
+def test_manifest_coverage_and_failures(tmp_path: Path) -> None:
+    manifest = f.manifest([f.APP_ID], failed={"keyVaultReferences": [f.APP_ID]})
+    f.write(tmp_path, f.base_tenant(), manifest)
+    tenant = build_tenant(load_inventory(tmp_path))
+    assert tenant.was_read("virtualNetworkConnections", f.APP_ID.upper()) is True
+    assert tenant.was_read("keyVaultReferences", f.APP_ID) is False
+    assert "429" in (tenant.failure_reason("keyVaultReferences", f.APP_ID) or "")
+
+
+def test_bad_manifest_field(tmp_path: Path) -> None:
+    f.write(tmp_path, f.base_tenant(), {"arm": {"virtualNetworkConnections": {"fetched": "all"}}})
+    with pytest.raises(InputError, match=r"field 'arm\.virtualNetworkConnections\.fetched'"):
+        build_tenant(load_inventory(tmp_path))
+
+
+def test_hand_built_inventory_without_manifest_is_assumed_and_said(tmp_path: Path) -> None:
+    f.write(tmp_path, f.base_tenant(), {})
+    tenant = build_tenant(load_inventory(tmp_path))
+    assert any("assuming" in w for w in tenant.warnings)

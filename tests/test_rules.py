@@ -1,0 +1,292 @@
+"""Table-driven pass/fail/unknown cases for every rule, over small inventory fragments.
+
+Each case starts from `factory.base_tenant()` (one ready app), changes what the case is about,
+runs the real pipeline and checks one code's verdict and its evidence. Adding a case from a bug
+report is one entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import factory as f
+import pytest
+
+from planner.pipeline import run_plan
+from planner.rules import RULES
+
+Resources = list[dict[str, Any]]
+OTHER_VNET = f"{f.RG}/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-other"
+CLASSIC = f"{f.RG}/rg-old/providers/Microsoft.ClassicNetwork/virtualNetworks/classic1"
+
+
+def same(r: Resources) -> Resources:
+    return r
+
+
+def swap(resource_id: str, new: dict[str, Any]) -> Callable[[Resources], Resources]:
+    return lambda r: f.replace(r, resource_id, new)
+
+
+def add(*extra: dict[str, Any]) -> Callable[[Resources], Resources]:
+    return lambda r: [*r, *extra]
+
+
+def drop(type_: str) -> Callable[[Resources], Resources]:
+    return lambda r: [x for x in r if x.get("type", "").lower() != type_]
+
+
+def chain(*steps: Callable[[Resources], Resources]) -> Callable[[Resources], Resources]:
+    def run(r: Resources) -> Resources:
+        for step in steps:
+            r = step(r)
+        return r
+
+    return run
+
+
+def full_vnet() -> dict[str, Any]:
+    return f.vnet(
+        space=["10.50.0.0/24"],
+        subnets=[
+            f.subnet(f.VNET_ID, "GatewaySubnet", "10.50.0.0/27"),
+            f.subnet(f.VNET_ID, "a", "10.50.0.32/27"),
+            f.subnet(f.VNET_ID, "b", "10.50.0.64/26"),
+            f.subnet(f.VNET_ID, "c", "10.50.0.128/25"),
+        ],
+    )
+
+
+# (case id, code, change to the base tenant, expected status, evidence field expected on "yes")
+CASES: list[tuple[str, str, Callable[[Resources], Resources], str, str | None]] = [
+    ("er-none", "EXPRESSROUTE", same, "no", None),
+    (
+        "er-gateway",
+        "EXPRESSROUTE",
+        add(f.gateway(f.GW_ID + "-er", gateway_type="ExpressRoute", sku="ErGw1AZ")),
+        "yes",
+        "properties.gatewayType",
+    ),
+    (
+        "er-connection",
+        "EXPRESSROUTE",
+        add(f.connection("er-conn", "ExpressRoute")),
+        "yes",
+        "properties.connectionType",
+    ),
+    ("er-vnet-missing", "EXPRESSROUTE", drop("microsoft.network/virtualnetworks"), "unknown", None),
+    ("coex-none", "COEXISTENCE", same, "no", None),
+    (
+        "coex-both",
+        "COEXISTENCE",
+        add(f.gateway(f.GW_ID + "-er", gateway_type="ExpressRoute", sku="ErGw1AZ")),
+        "yes",
+        "properties.gatewayType",
+    ),
+    ("linux-no", "LINUX", same, "no", None),
+    ("linux-kind", "LINUX", swap(f.APP_ID, f.site(kind="app,linux")), "yes", "kind"),
+    ("linux-reserved", "LINUX", swap(f.APP_ID, f.site(reserved=True)), "yes", "properties.reserved"),
+    ("linux-plan-reserved", "LINUX", swap(f.PLAN_ID, f.plan(reserved=True)), "yes", "properties.reserved"),
+    ("wc-no", "WINDOWS_CONTAINER", same, "no", None),
+    ("wc-hyperv", "WINDOWS_CONTAINER", swap(f.APP_ID, f.site(hyperV=True)), "yes", "properties.hyperV"),
+    ("wc-kind", "WINDOWS_CONTAINER", swap(f.APP_ID, f.site(kind="app,container,windows")), "yes", "kind"),
+    ("wc-xenon", "WINDOWS_CONTAINER", swap(f.APP_ID, f.site(isXenon=True)), "yes", "properties.isXenon"),
+    ("se-none", "SERVICE_ENDPOINTS", same, "no", None),
+    (
+        "se-storage-deny",
+        "SERVICE_ENDPOINTS",
+        add(f.storage("st1", f.VNET_ID + "/subnets/workload")),
+        "yes",
+        "properties.networkAcls.virtualNetworkRules[0]",
+    ),
+    (
+        "se-storage-allow",
+        "SERVICE_ENDPOINTS",
+        add(f.storage("st1", f.VNET_ID + "/subnets/workload", "Allow")),
+        "no",
+        None,
+    ),
+    (
+        "se-other-vnet",
+        "SERVICE_ENDPOINTS",
+        add(f.storage("st1", OTHER_VNET + "/subnets/workload")),
+        "no",
+        None,
+    ),
+    (
+        "se-vnet-not-in-inventory-still-decided",
+        "SERVICE_ENDPOINTS",
+        chain(drop("microsoft.network/virtualnetworks"), add(f.storage("st1", f.VNET_ID + "/subnets/x"))),
+        "yes",
+        "properties.networkAcls.virtualNetworkRules[0]",
+    ),
+    ("kv-none", "KEYVAULT_REFERENCES", same, "no", None),
+    (
+        "kv-deny",
+        "KEYVAULT_REFERENCES",
+        add(f.vault("kv-locked"), f.kv_reference("DbPassword", "kv-locked")),
+        "yes",
+        "properties.networkAcls.defaultAction",
+    ),
+    (
+        "kv-public-disabled",
+        "KEYVAULT_REFERENCES",
+        add(
+            f.vault("kv-private", default_action="Allow", public="Disabled"),
+            f.kv_reference("S", "kv-private"),
+        ),
+        "yes",
+        "properties.publicNetworkAccess",
+    ),
+    (
+        "kv-open",
+        "KEYVAULT_REFERENCES",
+        add(f.vault("kv-open", default_action="Allow"), f.kv_reference("S", "kv-open")),
+        "no",
+        None,
+    ),
+    ("kv-vault-missing", "KEYVAULT_REFERENCES", add(f.kv_reference("S", "kv-elsewhere")), "unknown", None),
+    ("xr-same", "CROSS_REGION", same, "no", None),
+    ("xr-other", "CROSS_REGION", swap(f.APP_ID, f.site(location="northeurope")), "yes", "location"),
+    ("xr-spaced-name", "CROSS_REGION", swap(f.APP_ID, f.site(location="West Europe")), "no", None),
+    ("classic-no", "CLASSIC_VNET", same, "no", None),
+    (
+        "classic-yes",
+        "CLASSIC_VNET",
+        swap(f.vnet_connection()["id"], f.vnet_connection(vnet_id=CLASSIC)),
+        "yes",
+        "properties.vnetResourceId",
+    ),
+    ("space-free", "NO_SUBNET_SPACE", same, "no", None),
+    (
+        "space-full",
+        "NO_SUBNET_SPACE",
+        swap(f.VNET_ID, full_vnet()),
+        "yes",
+        "properties.addressSpace.addressPrefixes",
+    ),
+    ("space-vnet-missing", "NO_SUBNET_SPACE", drop("microsoft.network/virtualnetworks"), "unknown", None),
+    ("plan-ok", "PLAN_UNSUPPORTED", same, "no", None),
+    (
+        "plan-old-scale-unit",
+        "PLAN_UNSUPPORTED",
+        swap(f.network_config()["id"], f.network_config(swift=False)),
+        "yes",
+        "properties.swiftSupported",
+    ),
+    ("plan-swift-not-read", "PLAN_UNSUPPORTED", drop("microsoft.web/sites/networkconfig"), "unknown", None),
+    (
+        "plan-premium",
+        "PLAN_UNSUPPORTED",
+        chain(
+            swap(f.PLAN_ID, f.plan(tier="PremiumV3", sku="P1v3")), drop("microsoft.web/sites/networkconfig")
+        ),
+        "no",
+        None,
+    ),
+    (
+        "plan-isolated",
+        "PLAN_UNSUPPORTED",
+        swap(f.PLAN_ID, f.plan(tier="Isolated", sku="I1")),
+        "yes",
+        "sku.tier",
+    ),
+    ("plan-missing", "PLAN_UNSUPPORTED", drop("microsoft.web/serverfarms"), "unknown", None),
+    ("pool-private", "P2S_POOL_NOT_RFC1918", same, "no", None),
+    (
+        "pool-cgnat",
+        "P2S_POOL_NOT_RFC1918",
+        swap(f.GW_ID, f.gateway(pools=["100.64.10.0/24"])),
+        "yes",
+        "properties.vpnClientConfiguration.vpnClientAddressPool.addressPrefixes",
+    ),
+    ("pool-172-32", "P2S_POOL_NOT_RFC1918", swap(f.GW_ID, f.gateway(pools=["172.32.0.0/24"])), "yes", None),
+    ("resync-no", "RESYNC_REQUIRED", same, "no", None),
+    (
+        "resync-yes",
+        "RESYNC_REQUIRED",
+        swap(f.vnet_connection()["id"], f.vnet_connection(resyncRequired=True)),
+        "yes",
+        "properties.resyncRequired",
+    ),
+    ("gw-found", "GATEWAY_NOT_FOUND", same, "no", None),
+    (
+        "gw-missing",
+        "GATEWAY_NOT_FOUND",
+        drop("microsoft.network/virtualnetworkgateways"),
+        "yes",
+        "subnets/GatewaySubnet",
+    ),
+    (
+        "gw-no-sstp",
+        "GATEWAY_NOT_FOUND",
+        swap(f.GW_ID, f.gateway(protocols=["IkeV2", "OpenVPN"])),
+        "yes",
+        "properties.vpnClientConfiguration.vpnClientProtocols",
+    ),
+    ("gw-vnet-missing", "GATEWAY_NOT_FOUND", drop("microsoft.network/virtualnetworks"), "unknown", None),
+]
+
+
+def _verdict(plan: dict[str, Any], code: str) -> tuple[str, list[dict[str, Any]]]:
+    app = next(a for a in plan["apps"] if a["id"] == f.APP_ID)
+    if code in app["limitations"] + app["blockers"] + app["findings"]:
+        return "yes", [e for e in app["evidence"] if e["code"] == code]
+    if code in [u["code"] for u in app["unknown"]]:
+        return "unknown", []
+    return "no", []
+
+
+@pytest.mark.parametrize(("case", "code", "change", "expected", "field"), CASES, ids=[c[0] for c in CASES])
+def test_rule(
+    tmp_path: Path,
+    case: str,
+    code: str,
+    change: Callable[[Resources], Resources],
+    expected: str,
+    field: str | None,
+) -> None:
+    folder = f.write(tmp_path / case, change(f.base_tenant()))
+    status, evidence = _verdict(run_plan(folder), code)
+    assert status == expected
+    if expected == "yes":
+        assert evidence, "a yes verdict carries evidence"
+        assert all(e["resource_id"] for e in evidence)
+        if field:
+            assert field in {e["field"] for e in evidence}
+
+
+def test_every_rule_has_a_yes_and_a_no_case() -> None:
+    for rule in RULES:
+        outcomes = {c[3] for c in CASES if c[1] == rule.code}
+        assert {"yes", "no"} <= outcomes, rule.code
+
+
+def test_every_rule_is_documented() -> None:
+    for rule in RULES:
+        assert rule.finds and rule.why and rule.fix, rule.code
+
+
+def test_unknown_carries_a_reason(tmp_path: Path) -> None:
+    folder = f.write(tmp_path, drop("microsoft.network/virtualnetworks")(f.base_tenant()))
+    app = run_plan(folder)["apps"][0]
+    reasons = {u["code"]: u["reason"] for u in app["unknown"]}
+    assert "vnet-hub" in reasons["EXPRESSROUTE"].lower()
+    assert app["readiness"] == "needs-work"  # an undecided blocker is not "ready"
+
+
+@pytest.mark.parametrize(
+    ("change", "readiness"),
+    [
+        (same, "ready"),
+        (swap(f.APP_ID, f.site(location="northeurope")), "blocked"),
+        (swap(f.vnet_connection()["id"], f.vnet_connection(resyncRequired=True)), "needs-work"),
+        (add(f.vault("kv-locked"), f.kv_reference("DbPassword", "kv-locked")), "needs-work"),
+        (swap(f.APP_ID, f.site(kind="app,linux")), "ready"),  # the move is what fixes LINUX
+    ],
+)
+def test_readiness(tmp_path: Path, change: Callable[[Resources], Resources], readiness: str) -> None:
+    folder = f.write(tmp_path, change(f.base_tenant()))
+    assert run_plan(folder)["apps"][0]["readiness"] == readiness
