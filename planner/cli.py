@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.resources
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -183,3 +184,13 @@ def main() -> None:
     except InputError as exc:  # raised by a mounted command that did not catch it
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    except Exception as exc:
+        if os.environ.get("VNET_PLANNER_DEBUG"):
+            raise
+        err.print(
+            f"[bold red]unexpected error:[/] {type(exc).__name__}: {exc} "
+            "(set VNET_PLANNER_DEBUG=1 for the traceback, and please report it)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)

@@ -222,9 +222,8 @@ def place_targets(tenant: Tenant, results: list[AppResult]) -> Placement:
             assert member.context is not None
             if key[0] == "xr":
                 placement.peer_with[norm_id(member.app.id)] = member.context.vnet_id or ""
-                member.context.target = TargetOutcome(
-                    target.vnet_id, None, reason="new or reused VNet in the app's region"
-                )
+                # A new VNet is sized for its subnets, and a reused subnet already exists: space is no issue.
+                member.context.target = TargetOutcome(target.vnet_id, True)
             else:
                 fits = target.address_space_addition is None
                 member.context.target = TargetOutcome(
@@ -310,7 +309,14 @@ def _same_region(
         space.tenant_ranges.append(proposal.prefix)
         return target
     prefixlen = min(net.prefixlen_for(needed), 28)
-    addition = net.space_addition(space.tenant_ranges, prefixlen, space.vnet_space(vnet))
+    try:
+        addition = net.space_addition(space.tenant_ranges, prefixlen, space.vnet_space(vnet))
+    except ValueError:
+        target.notes.append(
+            f"no free /{prefixlen} in the VNet, and no private range left to add: plan one by hand"
+        )
+        target.address_space_addition = "none free"
+        return target
     target.address_space_addition = str(addition)
     target.prefix = str(addition)
     target.notes.append(
@@ -347,7 +353,13 @@ def _cross_region(
             taken.append(found)
             return _new_vnet_target(existing, found, plan_name, used_names)
     vnet_prefixlen = min(NEW_VNET_PREFIXLEN, subnet_prefixlen)
-    vnet_range = net.new_vnet_range(space.tenant_ranges, vnet_prefixlen)
+    try:
+        vnet_range = net.new_vnet_range(space.tenant_ranges, vnet_prefixlen)
+    except ValueError:
+        raise InputError(
+            str(tenant.raw.root),
+            f"no private /{vnet_prefixlen} is free in the tenant for a new VNet in {region}",
+        ) from None
     space.tenant_ranges.append(vnet_range)
     count = len(new_vnets[(norm_id(subscription), region)])
     name = f"vnet-appsvc-{region}" + (f"-{count + 1}" if count else "")

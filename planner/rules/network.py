@@ -10,6 +10,11 @@ from planner.rules.base import AppContext, Evidence, Verdict, no, unknown, yes
 _RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
+def _vnet_unseen(ctx: AppContext) -> bool:
+    """The VNet's gateways cannot be seen: it is classic (not in Resource Manager data) or not in the inventory."""
+    return ctx.vnet is None or ctx.classic
+
+
 def _missing_vnet(ctx: AppContext) -> Verdict:
     if ctx.classic:
         return unknown("classic VNets and their gateways are not in Resource Manager data")
@@ -25,7 +30,7 @@ def check_expressroute(ctx: AppContext) -> Verdict:
     Looks at the gateways whose ip configuration sits in the VNet's GatewaySubnet (`properties.gatewayType`)
     and at connections naming them (`properties.connectionType`).
     """
-    if ctx.vnet is None:
+    if _vnet_unseen(ctx):
         return _missing_vnet(ctx)
     evidence = [
         Evidence("EXPRESSROUTE", g.id, "properties.gatewayType", g.gateway_type)
@@ -45,7 +50,7 @@ def check_expressroute(ctx: AppContext) -> Verdict:
 
 def check_coexistence(ctx: AppContext) -> Verdict:
     """The VNet's GatewaySubnet holds both an ExpressRoute and a VPN gateway (coexistence)."""
-    if ctx.vnet is None:
+    if _vnet_unseen(ctx):
         return _missing_vnet(ctx)
     er = [g for g in ctx.gateways if g.is_expressroute]
     vpn = [g for g in ctx.gateways if g.is_vpn]
@@ -118,7 +123,7 @@ def check_no_subnet_space(ctx: AppContext) -> Verdict:
 
 def check_gateway_not_found(ctx: AppContext) -> Verdict:
     """No VPN gateway with SSTP point-to-site was found in the integrated VNet's GatewaySubnet."""
-    if ctx.vnet is None:
+    if _vnet_unseen(ctx):
         return _missing_vnet(ctx)
     vpn = [g for g in ctx.gateways if g.is_vpn]
     if not vpn:
@@ -166,7 +171,8 @@ def check_p2s_pool(ctx: AppContext) -> Verdict:
     """A point-to-site address pool prefix of the gateway is outside 10/8, 172.16/12 and 192.168/16."""
     gateway = ctx.vpn_gateway
     if gateway is None:
-        return _missing_vnet(ctx) if ctx.vnet is None else unknown("no VPN gateway to examine")
+        # No VPN gateway in a known VNet: there is no pool to be wrong (GATEWAY_NOT_FOUND says so).
+        return _missing_vnet(ctx) if _vnet_unseen(ctx) else no()
     if not gateway.p2s_pools:
         return unknown(f"gateway {gateway.name} has no vpnClientAddressPool in the data")
     bad = [p for p in gateway.p2s_pools if is_rfc1918(p) is False]

@@ -1,0 +1,87 @@
+"""The command line: outputs, exit codes, one-line errors and no half-written output."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import factory as f
+from typer.testing import CliRunner
+
+from planner.cli import app
+from planner.rules import RULES
+
+runner = CliRunner()
+
+
+def test_plan_writes_json_and_csv(tmp_path: Path) -> None:
+    inventory = f.write(tmp_path / "inv", f.base_tenant())
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["plan", str(inventory), "--out", str(out), "--format", "json,csv", "--as-of", "2026-12-01"]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["apps.csv", "gateways.csv", "plan.json"]
+    plan = json.loads((out / "plan.json").read_text())
+    assert plan["days_left"] == 120
+    rows = list(csv.DictReader((out / "apps.csv").open()))
+    assert rows[0]["integration"] == "gateway-required"
+    assert rows[0]["readiness"] == "ready"
+    assert "120 days left" in result.output
+
+
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    inventory = tmp_path / "inv"
+    inventory.mkdir()
+    (inventory / "sites.json").write_text(
+        '[{"id": "/subscriptions/x/resourceGroups/r/providers/Microsoft.Web/sites/a"}]'
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["plan", str(inventory), "--out", str(out)])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert "sites.json, [0], field 'type'" in lines[0]
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_failing_renderer_leaves_no_partial_output(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import planner.render.csv as csv_render
+
+    def broken(plan: dict, path: Path) -> None:
+        path.write_text("half")
+        raise OSError("disk full")
+
+    # The renderer is outside the planner's logic under test: it stands for a full disk.
+    monkeypatch.setattr(csv_render, "write_gateways_csv", broken)
+    inventory = f.write(tmp_path / "inv", f.base_tenant())
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["plan", str(inventory), "--out", str(out), "--format", "json,csv"])
+    assert result.exit_code == 1
+    assert list(out.iterdir()) == []
+
+
+def test_unknown_format_and_bad_date(tmp_path: Path) -> None:
+    inventory = f.write(tmp_path / "inv", f.base_tenant())
+    result = runner.invoke(app, ["plan", str(inventory), "--out", str(tmp_path / "o"), "--format", "pdf"])
+    assert result.exit_code == 2
+    assert "unknown format 'pdf'" in result.output
+    result = runner.invoke(
+        app, ["plan", str(inventory), "--out", str(tmp_path / "o"), "--as-of", "31/03/2027"]
+    )
+    assert result.exit_code == 2
+    assert "--as-of" in result.output
+
+
+def test_missing_inventory(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["plan", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "no such file or folder" in result.output
+
+
+def test_rules_prints_the_catalogue() -> None:
+    result = runner.invoke(app, ["rules"])
+    assert result.exit_code == 0
+    for rule in RULES:
+        assert rule.code in result.output
