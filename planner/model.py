@@ -432,9 +432,9 @@ class Tenant:
         key = norm_id(app_id)
         if key in self.failed.get(call, {}):
             return False
-        if call not in self.fetched:
-            return None
-        return key in self.fetched[call]
+        if key in self.fetched.get(call, ()):
+            return True
+        return None
 
     def failure_reason(self, call: str, app_id: str) -> str | None:
         return self.failed.get(call, {}).get(norm_id(app_id))
@@ -889,7 +889,8 @@ def _read_coverage(tenant: Tenant) -> None:
                 elif isinstance(entry, Mapping) and isinstance(entry.get("id"), str):
                     status = entry.get("status")
                     reason = str(entry.get("reason") or "failed")
-                    reasons[norm_id(entry["id"])] = f"{status} {reason}".strip() if status else reason
+                    prefix = f"{status} " if status and not reason.startswith(str(status)) else ""
+                    reasons[norm_id(entry["id"])] = prefix + reason
                 else:
                     raise InputError(where, "expected {id, reason}", field=f"arm.{call}.failed[{index}]")
             tenant.failed[call] = reasons

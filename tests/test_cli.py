@@ -85,3 +85,20 @@ def test_rules_prints_the_catalogue() -> None:
     assert result.exit_code == 0
     for rule in RULES:
         assert rule.code in result.output
+
+
+def test_plan_json_matches_its_schema(tmp_path: Path) -> None:
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "plan.schema.json").read_text())
+    inventory = f.write(tmp_path / "inv", [*f.base_tenant(), f.site(f.APP_ID.replace("app1", "plain"))])
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["plan", str(inventory), "--out", str(out), "--format", "json"]).exit_code == 0
+    plan = json.loads((out / "plan.json").read_text())
+    jsonschema.validate(plan, schema)
+    plan["apps"][0]["integration"] = "sideways"
+    try:
+        jsonschema.validate(plan, schema)
+    except jsonschema.ValidationError:
+        return
+    raise AssertionError("the schema accepted an integration kind that does not exist")
