@@ -1,0 +1,210 @@
+"""`vnet-planner scan` and `vnet-planner queries`: arguments, progress and exit codes only.
+
+The main CLI mounts them with `register(app)`. The work is in `planner.collect.scan`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from planner.collect.auth import Cloud
+from planner.collect.queries import load_queries
+from planner.collect.scan import ScanError, ScanOptions, ScanResult, ScanUsageError, run_scan
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+class RichObserver:
+    """Draws one progress bar per scan phase on stderr (stdout stays clean for pipelines)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[detail]}"),
+            console=console,
+            transient=False,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        self._lock = threading.Lock()
+        self._last_refresh = 0.0
+
+    def __enter__(self) -> RichObserver:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def phase(self, name: str, total: int | None) -> None:
+        """Start a bar for a phase and finish the previous ones."""
+        with self._lock:
+            for task_id in self._tasks.values():
+                task = self.progress.tasks[task_id]
+                if task.total is None:
+                    self.progress.update(task_id, total=task.completed)
+            self._tasks[name] = self.progress.add_task(name, total=total, detail="")
+
+    def advance(self, name: str, steps: int = 1, detail: str = "") -> None:
+        """Advance a bar (thread-safe: ARM workers call it)."""
+        with self._lock:
+            task_id = self._tasks.get(name)
+            if task_id is not None:
+                self.progress.update(task_id, advance=steps, detail=detail)
+
+    def warn(self, message: str) -> None:
+        """Print a warning above the bars."""
+        self.console.print(f"[yellow]warning:[/] {message}")
+
+
+def scan(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Inventory folder to write (created if missing).")],
+    subscription: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--subscription", "-s", help="Subscription id to scan; repeat for more. Default: all visible."
+        ),
+    ] = None,
+    management_group: Annotated[
+        str | None,
+        typer.Option("--management-group", "-m", help="Scan the subscriptions under this management group."),
+    ] = None,
+    cloud: Annotated[
+        Cloud, typer.Option("--cloud", help="Azure cloud.", case_sensitive=False)
+    ] = Cloud.AZURE_CLOUD,
+    batch_size: Annotated[
+        int,
+        typer.Option("--batch-size", min=1, max=1000, help="Subscriptions per Resource Graph request."),
+    ] = 300,
+    concurrency: Annotated[
+        int,
+        typer.Option("--concurrency", min=1, max=512, help="ARM calls in flight, over all subscriptions."),
+    ] = 16,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an unfinished scan in --out without refetching.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress and no summary (exit code only).")
+    ] = False,
+) -> None:
+    """Scan a live tenant (Reader is enough) into an inventory folder for `plan`.
+
+    Exit codes: 0 complete; 3 partial (some subscriptions or calls failed: see manifest.json);
+    2 bad usage; 1 the scan could not run.
+    """
+    options = ScanOptions(
+        out=out,
+        subscriptions=tuple(subscription or ()),
+        management_group=management_group,
+        cloud=cloud,
+        batch_size=batch_size,
+        concurrency=concurrency,
+        resume=resume,
+    )
+    err = Console(stderr=True)
+    started = time.monotonic()
+    try:
+        if quiet:
+            result = run_scan(options)
+        else:
+            with RichObserver(err) as observer:
+                result = run_scan(options, observer=observer)
+    except ScanUsageError as exc:
+        err.print(f"error: {exc}", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from exc
+    except ScanError as exc:
+        err.print(f"error: {exc}", highlight=False)
+        raise typer.Exit(EXIT_ERROR) from exc
+    if not quiet:
+        _summary(result, time.monotonic() - started)
+    elif result.partial:
+        # Even in pipelines, say in one line why the exit code is 3.
+        print(f"partial scan: {'; '.join(result.reasons)}", file=sys.stderr)
+    raise typer.Exit(EXIT_PARTIAL if result.partial else EXIT_OK)
+
+
+def _summary(result: ScanResult, seconds: float) -> None:
+    manifest = result.manifest
+    console = Console()
+    subs = manifest["subscriptions"]
+    failed = [s for s in subs if s.get("status") == "failed"]
+    console.print(f"[bold]Scan written to[/] {result.out}  ({seconds:.1f} s)", highlight=False)
+    console.print(f"  subscriptions: {len(subs) - len(failed)} read, {len(failed)} failed", highlight=False)
+    rows = ", ".join(f"{name} {q['rows']}" for name, q in manifest["queries"].items())
+    console.print(f"  resource graph rows: {rows}", highlight=False)
+    for call, lists in manifest["arm"].items():
+        console.print(
+            f"  {call}: {len(lists['fetched'])} read, {len(lists['failed'])} failed", highlight=False
+        )
+    calls = manifest["calls"]
+    console.print(
+        f"  calls: {calls['resource_graph']} Resource Graph, {calls['arm']} ARM, {calls['retries']} retries",
+        highlight=False,
+    )
+    for warning in result.warnings:
+        console.print(f"  [yellow]warning:[/] {warning}", highlight=False)
+    if result.partial:
+        console.print("[bold yellow]PARTIAL[/] (exit 3):", highlight=False)
+        for reason in result.reasons:
+            console.print(f"  - {reason}", highlight=False)
+        console.print("  Fix access or wait, then run the same command with --resume.", highlight=False)
+    else:
+        console.print("[bold green]complete[/]", highlight=False)
+
+
+def queries(
+    name: Annotated[
+        str | None, typer.Option("--name", "-n", help="Print only this query (e.g. sites).")
+    ] = None,
+) -> None:
+    """Print the Resource Graph queries, to paste into Resource Graph Explorer or `az graph query -q`."""
+    known = load_queries()
+    if name is not None:
+        if name not in known:
+            Console(stderr=True).print(
+                f"error: no query named {name!r}; known: {', '.join(known)}", highlight=False
+            )
+            raise typer.Exit(EXIT_USAGE)
+        sys.stdout.write(known[name].text)
+        return
+    sys.stdout.write("\n".join(q.text for q in known.values()))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `scan` and `queries` to the main typer app."""
+    app.command("scan")(scan)
+    app.command("queries")(queries)
+
+
+def main() -> None:
+    """Run `scan`/`queries` on their own (the main CLI normally mounts them)."""
+    app = typer.Typer(add_completion=False, no_args_is_help=True)
+    register(app)
+    app()
+
+
+if __name__ == "__main__":
+    main()

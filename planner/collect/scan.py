@@ -1,0 +1,522 @@
+"""The live tenant scan: Resource Graph data sets, per-app ARM calls, the inventory folder and manifest.
+
+`run_scan(options)` is the library entry point; the CLI (`planner/cli_scan.py`) adds progress and exit
+codes. The output contract is docs/inventory.md: one JSON Lines file per data set, raw resources as
+Azure returned them, and manifest.json. Progress is kept in `.vnet-planner-scan/` so that `--resume`
+reuses finished data sets and ARM calls; a complete scan removes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from azure.core.credentials import TokenCredential
+from azure.mgmt.web import WebSiteManagementClient
+
+from planner import __version__
+from planner.collect import writer
+from planner.collect.arm import AppRef, ArmCall, ArmCollector, Result, Task
+from planner.collect.auth import Cloud, Connection, shared_transport
+from planner.collect.graph import GraphCollector, QueryOutcome
+from planner.collect.queries import QUERY_NAMES, Query, load_queries
+
+SCHEMA = "vnet-planner/inventory@1"
+STATE_VERSION = 1
+ARM_DATASETS = tuple(call.dataset for call in ArmCall)
+
+# azure-facts §2.4: plan tiers on which gateway-required integration cannot exist. Every other tier
+# (Basic, Standard, Premium*, WorkflowStandard, and tiers this list does not know) gets the ARM calls.
+GATEWAY_FREE_TIERS = frozenset(
+    {
+        "free",
+        "shared",
+        "dynamic",
+        "elasticpremium",
+        "flexconsumption",
+        "isolated",
+        "isolatedv2",
+        "isolatedmv2",
+    }
+)
+# Tiers where regional integration depends on the scale unit: read networkConfig's swiftSupported.
+SWIFT_CHECK_TIERS = frozenset({"basic", "standard"})
+
+# sku.name -> tier, for plans whose sku lacks `tier` (azure-facts §2.3, CLI get_sku_tier).
+_SKU_TIERS: tuple[tuple[str, str], ...] = (
+    (r"f\d+", "free"),
+    (r"d\d+", "shared"),
+    (r"b\d+", "basic"),
+    (r"s\d+", "standard"),
+    (r"p\d+", "premium"),
+    (r"p\d+v2", "premiumv2"),
+    (r"p0v3", "premium0v3"),
+    (r"p\d+v3", "premiumv3"),
+    (r"p\d+mv3", "premiummv3"),
+    (r"p\d+v4", "premiumv4"),
+    (r"p\d+mv4", "premiummv4"),
+    (r"ep\d+", "elasticpremium"),
+    (r"y\d+", "dynamic"),
+    (r"fc\d+", "flexconsumption"),
+    (r"i\d+", "isolated"),
+    (r"i\d+v2", "isolatedv2"),
+    (r"i\d+mv2", "isolatedmv2"),
+    (r"ws\d+", "workflowstandard"),
+)
+
+
+class ScanError(Exception):
+    """The scan cannot go on (no subscription list, authentication failed). The CLI exits 1."""
+
+
+class ScanUsageError(ScanError):
+    """The options cannot work (e.g. --resume with another scope). The CLI exits 2."""
+
+
+class ScanObserver(Protocol):
+    """Progress callbacks; the library never draws anything itself."""
+
+    def phase(self, name: str, total: int | None) -> None:
+        """A phase starts ("subscriptions", "resource graph", "arm"); `total` steps if known."""
+
+    def advance(self, name: str, steps: int = 1, detail: str = "") -> None:
+        """Steps of a phase are done (called from worker threads during "arm")."""
+
+    def warn(self, message: str) -> None:
+        """Something the user should know that does not stop the scan."""
+
+
+class NullObserver:
+    """Observer that ignores everything (library callers, tests)."""
+
+    def phase(self, name: str, total: int | None) -> None:
+        """Ignore."""
+
+    def advance(self, name: str, steps: int = 1, detail: str = "") -> None:
+        """Ignore."""
+
+    def warn(self, message: str) -> None:
+        """Ignore."""
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """What to scan and how."""
+
+    out: Path
+    subscriptions: tuple[str, ...] = ()
+    management_group: str | None = None
+    cloud: Cloud = Cloud.AZURE_CLOUD
+    batch_size: int = 300
+    concurrency: int = 16
+    resume: bool = False
+
+
+@dataclass
+class ScanResult:
+    """The manifest written, whether the scan was partial and why, and warnings."""
+
+    out: Path
+    manifest: dict[str, Any]
+    reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def partial(self) -> bool:
+        """True when anything was not read (the CLI exits 3)."""
+        return bool(self.manifest.get("partial"))
+
+
+# ------------------------------------------------------------------------------------------------
+# Which apps get the ARM calls
+
+
+def plan_tier(plan: dict[str, Any]) -> str | None:
+    """The plan's tier, lower-case (`sku.tier`, else derived from `sku.name`); None when unknown."""
+    sku: dict[str, Any] = plan["sku"] if isinstance(plan.get("sku"), dict) else {}
+    tier = str(sku.get("tier") or "").strip().lower()
+    if tier:
+        return tier
+    name = str(sku.get("name") or "").strip().lower()
+    for pattern, derived in _SKU_TIERS:
+        if re.fullmatch(pattern, name):
+            return derived
+    return None
+
+
+def select_tasks(
+    sites: Iterable[dict[str, Any]],
+    plans: Iterable[dict[str, Any]],
+    *,
+    skip_subscriptions: Iterable[str] = (),
+) -> tuple[list[Task], list[str]]:
+    """The ARM calls to make: every app and slot on a tier where gateway-required can exist, or whose
+    plan is unknown (azure-facts §2.4), plus networkConfig for Basic/Standard. Returns (tasks, warnings)."""
+    plan_by_id = {str(p.get("id", "")).lower(): p for p in plans}
+    site_rows = sorted(sites, key=lambda r: str(r.get("id", "")).lower())
+    farm_of_site: dict[str, str] = {}
+    for row in site_rows:
+        farm = _props(row).get("serverFarmId")
+        if farm:
+            farm_of_site[str(row.get("id", "")).lower()] = str(farm).lower()
+    skip = {s.lower() for s in skip_subscriptions}
+    tasks: list[Task] = []
+    warnings: list[str] = []
+    for row in site_rows:
+        ref = AppRef.parse(str(row.get("id", "")))
+        if ref is None:
+            warnings.append(f"not an app or slot id, no ARM calls: {row.get('id')!r}")
+            continue
+        if ref.subscription.lower() in skip:
+            continue
+        farm = str(_props(row).get("serverFarmId") or "").lower()
+        if not farm and ref.slot:
+            # A slot runs on its app's plan.
+            farm = farm_of_site.get(ref.id.lower().split("/slots/")[0], "")
+        plan = plan_by_id.get(farm) if farm else None
+        tier = plan_tier(plan) if plan is not None else None
+        if tier in GATEWAY_FREE_TIERS:
+            continue
+        tasks.append(Task(ArmCall.VNET_CONNECTIONS, ref))
+        tasks.append(Task(ArmCall.KEY_VAULT_REFERENCES, ref))
+        if tier is None or tier in SWIFT_CHECK_TIERS:
+            tasks.append(Task(ArmCall.NETWORK_CONFIG, ref))
+    return tasks, warnings
+
+
+def _props(row: dict[str, Any]) -> dict[str, Any]:
+    props = row.get("properties")
+    return props if isinstance(props, dict) else {}
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ------------------------------------------------------------------------------------------------
+# The scan
+
+
+def run_scan(
+    options: ScanOptions,
+    *,
+    connection: Connection | None = None,
+    credential: TokenCredential | None = None,
+    observer: ScanObserver | None = None,
+) -> ScanResult:
+    """Scan the tenant into `options.out`; raise ScanError when nothing useful can be done."""
+    if options.subscriptions and options.management_group:
+        raise ScanUsageError(
+            "--subscription and --management-group cannot be combined (Resource Graph refuses it)"
+        )
+    connection = connection or Connection.from_env(options.cloud)
+    owns_credential = credential is None
+    credential = credential or connection.credential()
+    try:
+        return _Scan(options, connection, credential, observer or NullObserver()).run()
+    finally:
+        close = getattr(credential, "close", None)
+        if owns_credential and callable(close):
+            close()
+
+
+class _Scan:
+    """One run of the scan; holds the state the phases share."""
+
+    def __init__(
+        self,
+        options: ScanOptions,
+        connection: Connection,
+        credential: TokenCredential,
+        observer: ScanObserver,
+    ) -> None:
+        self.options = options
+        self.out = options.out
+        self.connection = connection
+        self.credential = credential
+        self.observer = observer
+        self.queries = load_queries()
+        self.store = writer.ScanState(self.out)
+        self.state: dict[str, Any] = {}
+        self.warnings: list[str] = []
+        self.subscriptions: dict[str, dict[str, Any]] = {}  # lower id -> manifest entry
+        self.query_stats: dict[str, dict[str, Any]] = {}
+        self.results: dict[tuple[str, str], dict[str, Any]] = {}  # (call, lower app id) -> journal entry
+        self.tasks: list[Task] = []
+        self._lock = threading.Lock()
+        self.graph = GraphCollector(connection.graph_client(credential), batch_size=options.batch_size)
+        self.arm: ArmCollector | None = None
+
+    # -- orchestration -----------------------------------------------------------------------
+
+    def run(self) -> ScanResult:
+        self._prepare()
+        self._write_manifest(final=False)
+        scope = self._discover()
+        self._write_manifest(final=False)
+        rows = self._resource_graph(scope)
+        self._write_manifest(final=False)
+        self._enrich(rows.get("sites", []), rows.get("serverfarms", []))
+        manifest, reasons = self._write_manifest(final=True)
+        self.warnings.extend(self.graph.warnings)
+        if not manifest["partial"]:
+            self.store.clear()
+        else:
+            self.store.close()
+        return ScanResult(self.out, manifest, reasons, self.warnings)
+
+    def _prepare(self) -> None:
+        key = {
+            "subscriptions": sorted(s.lower() for s in self.options.subscriptions),
+            "management_group": self.options.management_group,
+            "cloud": str(self.connection.cloud),
+            "endpoint": self.connection.endpoint,
+        }
+        previous = self.store.load() if self.options.resume else None
+        if previous is not None and previous.get("version") == STATE_VERSION:
+            if previous.get("key") != key:
+                raise ScanUsageError(
+                    f"--resume: {self.out} holds a scan of another scope or cloud; "
+                    "scan into a new folder or drop --resume"
+                )
+            self.state = previous
+            for entry in self.store.journal():
+                if entry.get("ok") and entry.get("call") and entry.get("id"):
+                    self.results[(str(entry["call"]), str(entry["id"]).lower())] = entry
+            return
+        if self.options.resume:
+            self.observer.warn(f"--resume: no unfinished scan in {self.out}; starting a new one")
+        # A new scan: drop the progress and the data sets of an earlier scan into this folder.
+        self.store.clear()
+        for name in (*QUERY_NAMES, *ARM_DATASETS):
+            (self.out / f"{name}.jsonl").unlink(missing_ok=True)
+        (self.out / "manifest.json").unlink(missing_ok=True)
+        self.state = {"version": STATE_VERSION, "key": key, "started_at": _now(), "datasets": {}}
+        self.store.save(self.state)
+
+    # -- phase 1: subscriptions ---------------------------------------------------------------
+
+    def _discover(self) -> list[str]:
+        """Find the subscriptions in scope; return the ids (lower-case) that the queries will cover."""
+        query = self.queries["subscriptions"]
+        explicit = [s.lower() for s in self.options.subscriptions]
+        saved = self.state.get("datasets", {}).get("subscriptions")
+        rows: list[dict[str, Any]] | None = None
+        failed: dict[str, str] = {}
+        if saved and self._reusable(saved, query) and (self.out / "subscriptions.jsonl").exists():
+            rows = writer.read_jsonl(self.out / "subscriptions.jsonl")
+            failed = dict(saved.get("failed") or {})
+            self.query_stats["subscriptions"] = {
+                "sha256": query.sha256,
+                "rows": len(rows),
+                "pages": saved["pages"],
+            }
+        if rows is None:
+            self.observer.phase("subscriptions", None)
+            outcome = self.graph.query(
+                query,
+                explicit or None,
+                management_group=self.options.management_group,
+                on_page=lambda n: self.observer.advance("subscriptions", 1, f"{n} rows"),
+            )
+            if outcome.error:
+                raise ScanError(f"Resource Graph could not list subscriptions: {outcome.error}")
+            rows, failed = outcome.rows, outcome.failed
+            self._save_dataset(query, outcome, covered=[])
+        for row in rows:
+            sub = str(row.get("subscriptionId") or str(row.get("id", "")).rsplit("/", 1)[-1])
+            self.subscriptions[sub.lower()] = {"id": sub, "name": row.get("name"), "status": "ok"}
+        for sub in explicit:
+            if sub not in self.subscriptions:
+                self.subscriptions[sub] = {"id": sub, "name": None, "status": "ok"}
+                if sub not in failed:
+                    failed[sub] = (
+                        "not in Resource Graph's resourcecontainers (no access, or no such subscription)"
+                    )
+        for sub, reason in failed.items():
+            self._fail_subscription(sub, reason)
+        if not self.subscriptions:
+            raise ScanError(
+                "the credential can read no subscription (Resource Graph resourcecontainers is empty)"
+            )
+        return [s for s, e in self.subscriptions.items() if e["status"] == "ok"]
+
+    def _fail_subscription(self, sub: str, reason: str) -> None:
+        entry = self.subscriptions.setdefault(sub.lower(), {"id": sub, "name": None, "status": "ok"})
+        if entry["status"] != "failed":
+            entry["status"], entry["reason"] = "failed", reason
+
+    # -- phase 2: Resource Graph data sets ----------------------------------------------------
+
+    def _resource_graph(self, scope: list[str]) -> dict[str, list[dict[str, Any]]]:
+        names = [n for n in QUERY_NAMES if n != "subscriptions"]
+        self.observer.phase("resource graph", len(names))
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for name in names:
+            query = self.queries[name]
+            saved = self.state["datasets"].get(name)
+            path = self.out / f"{name}.jsonl"
+            if (
+                saved
+                and self._reusable(saved, query)
+                and set(saved.get("covered", [])) >= set(scope)
+                and path.exists()
+            ):
+                rows[name] = writer.read_jsonl(path)
+                self.query_stats[name] = {
+                    "sha256": query.sha256,
+                    "rows": len(rows[name]),
+                    "pages": saved["pages"],
+                }
+                self.observer.advance("resource graph", 1, f"{name}: {len(rows[name])} rows (resumed)")
+                continue
+            # Subscriptions that failed an earlier query are not asked again: their data is
+            # incomplete anyway, and each failure costs a round of batch splitting.
+            live = [s for s in scope if self.subscriptions[s]["status"] == "ok"]
+            outcome = self.graph.query(query, live) if live else QueryOutcome(name)
+            for sub, reason in outcome.failed.items():
+                self._fail_subscription(sub, f"{reason} (query {name})")
+            if outcome.error:
+                self.warnings.append(f"query {name} failed: {outcome.error}")
+            covered = [s for s in live if s not in outcome.failed] if not outcome.error else []
+            writer.write_jsonl(path, outcome.rows)
+            self._save_dataset(query, outcome, covered)
+            rows[name] = outcome.rows
+            self.observer.advance(
+                "resource graph", 1, f"{name}: {len(outcome.rows)} rows, {outcome.pages} pages"
+            )
+        return rows
+
+    def _reusable(self, saved: dict[str, Any] | None, query: Query) -> bool:
+        return bool(
+            self.options.resume
+            and saved
+            and saved.get("sha256") == query.sha256
+            and not saved.get("error")
+            and not saved.get("failed")
+        )
+
+    def _save_dataset(self, query: Query, outcome: QueryOutcome, covered: list[str]) -> None:
+        stats: dict[str, Any] = {"sha256": query.sha256, "rows": len(outcome.rows), "pages": outcome.pages}
+        if outcome.error:
+            stats["status"], stats["error"] = "failed", outcome.error
+        elif outcome.failed:
+            stats["status"] = "partial"
+        self.query_stats[query.name] = stats
+        self.state["datasets"][query.name] = {
+            **stats,
+            "failed": outcome.failed,
+            "covered": covered,
+        }
+        self.store.save(self.state)
+
+    # -- phase 3: ARM enrichment --------------------------------------------------------------
+
+    def _enrich(self, sites: list[dict[str, Any]], plans: list[dict[str, Any]]) -> None:
+        failed_subs = [s for s, e in self.subscriptions.items() if e["status"] == "failed"]
+        self.tasks, warnings = select_tasks(sites, plans, skip_subscriptions=failed_subs)
+        self.warnings.extend(warnings)
+        todo = [t for t in self.tasks if (t.call.value, t.app.id.lower()) not in self.results]
+        self.observer.phase("arm", len(self.tasks))
+        if len(todo) < len(self.tasks):
+            self.observer.advance("arm", len(self.tasks) - len(todo), "resumed")
+        if not todo:
+            return
+        transport = shared_transport(self.options.concurrency, self.connection.verify)
+        clients: dict[str, WebSiteManagementClient] = {}
+
+        def client_for(subscription: str) -> WebSiteManagementClient:
+            with self._lock:
+                client = clients.get(subscription.lower())
+                if client is None:
+                    client = self.connection.web_client(self.credential, subscription, transport)
+                    clients[subscription.lower()] = client
+                return client
+
+        self.arm = ArmCollector(client_for, concurrency=self.options.concurrency)
+        try:
+            self.arm.run(todo, self._record)
+        finally:
+            self.store.close()
+            transport.close()
+
+    def _record(self, result: Result) -> None:
+        task = result.task
+        entry: dict[str, Any] = {"call": task.call.value, "id": task.app.id}
+        if result.failure is None:
+            entry.update(ok=True, items=result.items or [])
+        else:
+            entry.update(ok=False, status=result.failure.status, reason=result.failure.reason)
+        self.store.append(entry)
+        with self._lock:
+            self.results[(task.call.value, task.app.id.lower())] = entry
+        self.observer.advance("arm", 1, task.call.value)
+
+    # -- output -------------------------------------------------------------------------------
+
+    def _arm_manifest(self, final: bool) -> dict[str, dict[str, list[Any]]]:
+        arm: dict[str, dict[str, list[Any]]] = {c.value: {"fetched": [], "failed": []} for c in ArmCall}
+        if not final:
+            return arm
+        items: dict[str, list[dict[str, Any]]] = {c.value: [] for c in ArmCall}
+        for task in sorted(self.tasks, key=lambda t: (t.app.id.lower(), t.call.value)):
+            entry = self.results.get((task.call.value, task.app.id.lower()))
+            if entry is None:
+                continue
+            if entry.get("ok"):
+                arm[task.call.value]["fetched"].append(task.app.id)
+                items[task.call.value].extend(entry.get("items") or [])
+            else:
+                arm[task.call.value]["failed"].append(
+                    {"id": task.app.id, "status": entry.get("status"), "reason": entry.get("reason")}
+                )
+        for call in ArmCall:
+            writer.write_jsonl(self.out / f"{call.dataset}.jsonl", items[call.value])
+        return arm
+
+    def _write_manifest(self, *, final: bool) -> tuple[dict[str, Any], list[str]]:
+        arm = self._arm_manifest(final)
+        reasons: list[str] = []
+        failed_subs = [e for e in self.subscriptions.values() if e["status"] == "failed"]
+        if failed_subs:
+            listed = ", ".join(f"{e['id']} ({e.get('reason')})" for e in failed_subs[:5])
+            reasons.append(f"{len(failed_subs)} subscription(s) failed: {listed}")
+        for name, stats in self.query_stats.items():
+            if stats.get("error"):
+                reasons.append(f"query {name} failed: {stats['error']}")
+        for call, lists in arm.items():
+            if lists["failed"]:
+                first = lists["failed"][0]
+                reasons.append(
+                    f"{call}: {len(lists['failed'])} app(s) not read, e.g. {first['id']} ({first['reason']})"
+                )
+        if not final:
+            reasons.append("the scan has not finished")
+        arm_counters = self.arm.counters if self.arm is not None else None
+        manifest: dict[str, Any] = {
+            "schema": SCHEMA,
+            "tool_version": __version__,
+            "started_at": self.state.get("started_at"),
+            "finished_at": _now() if final else None,
+            "cloud": str(self.connection.cloud),
+            "scope": {
+                "subscriptions": [e["id"] for e in self.subscriptions.values()],
+                "management_group": self.options.management_group,
+            },
+            "subscriptions": list(self.subscriptions.values()),
+            "queries": dict(self.query_stats),
+            "arm": arm,
+            "calls": {
+                "resource_graph": self.graph.counters.calls,
+                "arm": arm_counters.calls if arm_counters else 0,
+                "retries": self.graph.counters.retries + (arm_counters.retries if arm_counters else 0),
+            },
+            "partial": bool(reasons),
+        }
+        writer.write_json(self.out / "manifest.json", manifest)
+        return manifest, reasons
