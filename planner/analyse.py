@@ -68,15 +68,16 @@ class AppResult:
 
     @property
     def readiness(self) -> Readiness | None:
-        """blocked: a blocker; needs-work: work beyond the switch, a finding, or an undecided blocker."""
+        """blocked: a blocker; needs-work: steps beyond the switch, or an undecided blocker.
+
+        Findings describe the current setup, which the move replaces: they change no readiness.
+        """
         if self.integration != Integration.GATEWAY_REQUIRED:
             return None
         if self.codes(Kind.BLOCKER):
             return Readiness.BLOCKED
         for rule in RULES:
             status = self.verdicts.get(rule.code, _NO).status
-            if rule.kind == Kind.FINDING and status == Status.YES:
-                return Readiness.NEEDS_WORK
             if rule.kind == Kind.BLOCKER and status == Status.UNKNOWN:
                 return Readiness.NEEDS_WORK
             if rule.needs_work and status in (Status.YES, Status.UNKNOWN):

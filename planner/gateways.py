@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from planner.analyse import AppResult
 from planner.cost import PriceTable, monthly_cost
-from planner.model import Gateway, Integration, Tenant, norm_id, vnet_of_subnet
+from planner.model import Gateway, Integration, Tenant, norm_id
 
 OTHER_USES = ("S2S", "VNET2VNET", "EXPRESSROUTE", "P2S_CLIENTS", "GATEWAY_TRANSIT")
 
@@ -229,11 +229,11 @@ def analyse_gateways(
             report.reason = "weak signs of other users: " + "; ".join(
                 f"{u.code}: {u.note}" for u in report.uses if u.strength == "weak"
             )
-        elif unknown_apps:
+        elif suspects := _unknown_suspects(report, unknown_apps):
             report.decommission = "verify"
             report.reason = (
-                f"{len(unknown_apps)} app(s) in the tenant have unknown integration and could depend on it: "
-                "re-run the scan for them first"
+                f"{len(suspects)} app(s) with unknown integration share a plan with its dependents and could use "
+                f"it unseen ({', '.join(suspects[:5])}): re-run the scan for them first"
             )
         else:
             report.decommission = "yes"
@@ -241,6 +241,14 @@ def analyse_gateways(
     return sorted(reports.values(), key=lambda r: norm_id(r.gateway.id))
 
 
-def gateway_of_vnet(tenant: Tenant, subnet_id: str) -> list[Gateway]:
-    """VPN gateways in the VNet of a subnet (helper for callers that hold a subnet id)."""
-    return tenant.gateways_by_vnet.get(norm_id(vnet_of_subnet(subnet_id)), [])
+def _unknown_suspects(report: GatewayReport, unknown_apps: list[AppResult]) -> list[str]:
+    """Apps of unknown integration that could use this gateway without leaving a trace in its data.
+
+    An app on gateway-required integration registers its certificate (certBlob) as a root certificate
+    of the gateway (azure-facts §3.1). When every root certificate matches a known app, an unknown app
+    could only be using the gateway with a certificate it shares with a known dependent, i.e. one of
+    the same plan. Elsewhere in the tenant it would have left a foreign root certificate, which is
+    reported as P2S_CLIENTS.
+    """
+    plans = {norm_id(d.app.plan_id) for d in report.dependents if d.app.plan_id}
+    return [a.app.name for a in unknown_apps if a.app.plan_id and norm_id(a.app.plan_id) in plans]

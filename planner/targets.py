@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network
 
 from planner import subnets as net
@@ -234,7 +234,29 @@ def place_targets(tenant: Tenant, results: list[AppResult]) -> Placement:
                 )
         if target not in placement.targets:
             placement.targets.append(target)
+    _count_plan_subnets(tenant, groups, placement)
     return placement
+
+
+def _count_plan_subnets(
+    tenant: Tenant, groups: dict[tuple[str, ...], list[AppResult]], placement: Placement
+) -> None:
+    """Regional integration allows two subnets per Windows plan and one per Linux plan (azure-facts §2.4)."""
+    by_plan: dict[str, list[AppResult]] = defaultdict(list)
+    for key, members in groups.items():
+        by_plan[key[1]].extend(members)
+    for plan_key, members in by_plan.items():
+        subnets = {norm_id(s): s for s in _regional_subnets_of_plan(tenant, plan_key)}
+        for member in members:
+            target = placement.by_app[norm_id(member.app.id)]
+            subnets.setdefault(norm_id(target.subnet_id), target.subnet_id)
+        plan = members[0].plan
+        limit = 1 if (plan is not None and plan.reserved) else 2
+        for member in members:
+            assert member.context is not None and member.context.target is not None
+            member.context.target = replace(
+                member.context.target, plan_subnets=tuple(sorted(subnets.values())), plan_subnet_limit=limit
+            )
 
 
 def _is_wc(app: object, plan: AppServicePlan | None) -> bool:

@@ -124,13 +124,20 @@ def test_foreign_root_cert_is_weak_when_an_apps_cert_blob_is_missing(tmp_path: P
     assert report["decommission"] == "verify"
 
 
-def test_unknown_apps_make_deletion_a_thing_to_verify(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("same_plan", "decommission"), [(True, "verify"), (False, "yes")])
+def test_unknown_apps_matter_only_where_they_could_hide(
+    tmp_path: Path, same_plan: bool, decommission: str
+) -> None:
+    # An unknown app elsewhere would have left a root certificate of its own on the gateway; one of the
+    # same plan could share the known dependent's certificate.
     other = f.APP_ID.replace("app1", "app9")
-    resources = [*f.base_tenant(), f.site(other)]
+    plan_id = f.PLAN_ID if same_plan else f.PLAN_ID.replace("plan1", "plan9")
+    resources = [*f.base_tenant(), f.plan(plan_id), f.site(other, plan_id=plan_id)]
     manifest = f.manifest([f.APP_ID, other], failed={"virtualNetworkConnections": [other]})
     report = _gateway(tmp_path, resources, manifest)
-    assert report["decommission"] == "verify"
-    assert "unknown integration" in report["decommission_reason"]
+    assert report["decommission"] == decommission
+    if same_plan:
+        assert "app9" in report["decommission_reason"]
 
 
 def test_prices_file_overrides_the_default(tmp_path: Path) -> None:

@@ -59,6 +59,21 @@ def full_vnet() -> dict[str, Any]:
     )
 
 
+def _plan_reaching(vnets: int, base: Resources | None = None) -> Resources:
+    resources = base if base is not None else f.base_tenant()
+    for n in range(2, vnets + 1):
+        vnet_id = f.VNET_ID.replace("vnet-hub", f"vnet-{n}")
+        app_id = f.APP_ID.replace("app1", f"app{n}")
+        resources += [
+            f.vnet(vnet_id, space=[f"10.{n}.0.0/16"]),
+            f.gateway(f.GW_ID + str(n), vnet_id=vnet_id),
+            f.site(app_id),
+            f.vnet_connection(app_id, vnet_id),
+            f.network_config(app_id),
+        ]
+    return resources
+
+
 # (case id, code, change to the base tenant, expected status, evidence field expected on "yes")
 CASES: list[tuple[str, str, Callable[[Resources], Resources], str, str | None]] = [
     ("er-none", "EXPRESSROUTE", same, "no", None),
@@ -168,6 +183,15 @@ CASES: list[tuple[str, str, Callable[[Resources], Resources], str, str | None]] 
         "properties.addressSpace.addressPrefixes",
     ),
     ("space-vnet-missing", "NO_SUBNET_SPACE", drop("microsoft.network/virtualnetworks"), "unknown", None),
+    ("tms-one", "TOO_MANY_SUBNETS", same, "no", None),
+    ("tms-two", "TOO_MANY_SUBNETS", lambda r: _plan_reaching(2, r), "no", None),
+    (
+        "tms-three",
+        "TOO_MANY_SUBNETS",
+        lambda r: _plan_reaching(3, r),
+        "yes",
+        "integration subnets after the move",
+    ),
     ("plan-ok", "PLAN_UNSUPPORTED", same, "no", None),
     (
         "plan-old-scale-unit",
@@ -282,7 +306,10 @@ def test_unknown_carries_a_reason(tmp_path: Path) -> None:
     [
         (same, "ready"),
         (swap(f.APP_ID, f.site(location="northeurope")), "blocked"),
-        (swap(f.vnet_connection()["id"], f.vnet_connection(resyncRequired=True)), "needs-work"),
+        (
+            swap(f.vnet_connection()["id"], f.vnet_connection(resyncRequired=True)),
+            "ready",
+        ),  # findings: no steps
         (add(f.vault("kv-locked"), f.kv_reference("DbPassword", "kv-locked")), "needs-work"),
         (swap(f.APP_ID, f.site(kind="app,linux")), "ready"),  # the move is what fixes LINUX
     ],
@@ -290,3 +317,13 @@ def test_unknown_carries_a_reason(tmp_path: Path) -> None:
 def test_readiness(tmp_path: Path, change: Callable[[Resources], Resources], readiness: str) -> None:
     folder = f.write(tmp_path, change(f.base_tenant()))
     assert run_plan(folder)["apps"][0]["readiness"] == readiness
+
+
+@pytest.mark.parametrize(("vnets", "expected"), [(2, False), (3, True)])
+def test_too_many_subnets_for_one_plan(tmp_path: Path, vnets: int, expected: bool) -> None:
+    plan = run_plan(f.write(tmp_path, _plan_reaching(vnets)))
+    flagged = ["TOO_MANY_SUBNETS" in a["blockers"] for a in plan["apps"]]
+    assert flagged == [expected] * vnets
+    if expected:
+        evidence = next(e for e in plan["apps"][0]["evidence"] if e["code"] == "TOO_MANY_SUBNETS")
+        assert len(evidence["value"]) == 3

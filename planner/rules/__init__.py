@@ -98,6 +98,17 @@ RULES: tuple[Rule, ...] = (
         stage="placement",
     ),
     Rule(
+        "TOO_MANY_SUBNETS",
+        Kind.BLOCKER,
+        "Plan would need too many integration subnets",
+        network.check_too_many_subnets,
+        why="Gateway-required integration let one plan reach up to five VNets; regional integration allows two "
+        "subnets per Windows plan and one per Linux plan, and every app of a plan uses one of them.",
+        fix="Peer the extra VNets with one target VNet and integrate all apps of the plan there, or move some "
+        "apps to another plan (blue-green).",
+        stage="placement",
+    ),
+    Rule(
         "PLAN_UNSUPPORTED",
         Kind.BLOCKER,
         "Plan cannot use regional integration",

@@ -79,6 +79,8 @@ class TargetOutcome:
     needed_prefixlen: int | None = None
     addition: str | None = None
     reason: str | None = None
+    plan_subnets: tuple[str, ...] = ()  # every subnet the app's plan would integrate after the move
+    plan_subnet_limit: int | None = None
 
 
 @dataclass

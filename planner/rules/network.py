@@ -103,6 +103,8 @@ def check_no_subnet_space(ctx: AppContext) -> Verdict:
     `addressPrefixes`) and every other proposal is avoided.
     """
     target = ctx.target
+    if ctx.classic:
+        return no()  # no target subnet is placed until the classic VNet is migrated (CLASSIC_VNET)
     if target is None or target.fits is None:
         if target is not None and target.reason:
             return unknown(target.reason)
@@ -195,4 +197,28 @@ def check_resync(ctx: AppContext) -> Verdict:
         return unknown("the connection does not report resyncRequired")
     if value:
         return yes(Evidence("RESYNC_REQUIRED", ctx.connection.id, "properties.resyncRequired", True))
+    return no()
+
+
+def check_too_many_subnets(ctx: AppContext) -> Verdict:
+    """The app's plan would need more integration subnets than regional integration allows.
+
+    Gateway-required integration lets one plan reach up to five VNets; regional integration gives a
+    Windows plan two subnets and a Linux plan one. Counts the plan's current regional subnets
+    (`properties.virtualNetworkSubnetId` of its apps) and the targets of its gateway-required apps.
+    """
+    target = ctx.target
+    if target is None or target.plan_subnet_limit is None:
+        return no() if ctx.classic else unknown("no target could be placed for the app")
+    if len(target.plan_subnets) > target.plan_subnet_limit:
+        return yes(
+            Evidence(
+                "TOO_MANY_SUBNETS",
+                ctx.app.plan_id or ctx.app.id,
+                "integration subnets after the move",
+                list(target.plan_subnets),
+                note=f"a {'Linux' if target.plan_subnet_limit == 1 else 'Windows'} plan can integrate "
+                f"{target.plan_subnet_limit}",
+            )
+        )
     return no()

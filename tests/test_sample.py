@@ -1,0 +1,71 @@
+"""The bundled Contoso sample: every code occurs, each app gets what its scenario says, and the whole
+plan matches the golden file (set UPDATE_GOLDEN=1 to rewrite it after a deliberate change, then
+review the diff)."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from planner.pipeline import run_plan
+from planner.rules import RULES
+from planner.samples import build_contoso
+
+ROOT = Path(__file__).parents[1]
+SAMPLE = ROOT / "samples" / "contoso"
+GOLDEN = Path(__file__).parent / "golden" / "contoso-plan.json"
+AS_OF = date(2026, 11, 29)
+
+
+@pytest.fixture(scope="module")
+def plan() -> dict[str, Any]:
+    return run_plan(SAMPLE, today=AS_OF)
+
+
+def normalised(plan: dict[str, Any]) -> dict[str, Any]:
+    """The plan without what depends on where and when it ran."""
+    data = json.loads(json.dumps(plan))
+    data["inventory"]["path"] = "samples/contoso"
+    return data
+
+
+def test_every_code_occurs(plan: dict[str, Any]) -> None:
+    seen = {c for a in plan["apps"] for c in a["limitations"] + a["blockers"] + a["findings"]}
+    assert seen == {r.code for r in RULES}
+
+
+@pytest.mark.parametrize("scenario", build_contoso.SCENARIOS, ids=[s.name for s in build_contoso.SCENARIOS])
+def test_each_app_gets_what_its_scenario_says(plan: dict[str, Any], scenario: Any) -> None:
+    app = next(a for a in plan["apps"] if a["name"] == scenario.name)
+    assert app["integration"] == scenario.integration
+    assert tuple(app["limitations"] + app["blockers"] + app["findings"]) == scenario.codes
+    assert app["readiness"] == scenario.readiness
+
+
+def test_gateways_and_savings(plan: dict[str, Any]) -> None:
+    verdicts = {g["name"]: g["decommission"] for g in plan["gateways"]}
+    assert verdicts == {
+        "vgw-dr-neu": "yes",
+        "vgw-finance-weu": "no",
+        "vgw-hub-neu": "no",
+        "vgw-hub-weu": "no",
+        "vgw-nonprod-weu": "yes",
+        "vgw-prod-weu": "yes",
+    }
+    savings = sum(g["monthly_cost"] for g in plan["gateways"] if g["decommission"] == "yes")
+    assert plan["summary"]["monthly_savings"] == pytest.approx(savings)
+    assert plan["days_left"] == 122
+
+
+def test_golden_plan(plan: dict[str, Any]) -> None:
+    current = normalised(plan)
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(json.dumps(current, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    assert current == golden
