@@ -405,6 +405,7 @@ class Tenant:
     kv_references: dict[str, list[KeyVaultReference]] = field(default_factory=lambda: defaultdict(list))
     network_config: dict[str, NetworkConfig] = field(default_factory=dict)
     vnet_rules_by_vnet: dict[str, list[VnetRule]] = field(default_factory=lambda: defaultdict(list))
+    vnet_rules_by_subnet: dict[str, list[VnetRule]] = field(default_factory=lambda: defaultdict(list))
     gateways_by_vnet: dict[str, list[Gateway]] = field(default_factory=lambda: defaultdict(list))
     connections_by_gateway: dict[str, list[Connection]] = field(default_factory=lambda: defaultdict(list))
     apps_by_plan: dict[str, list[App]] = field(default_factory=lambda: defaultdict(list))
@@ -844,6 +845,7 @@ def _add_vnet_rules(tenant: Tenant, item: Mapping[str, Any], r: _Reader) -> None
                 restricted=restricted,
             )
             tenant.vnet_rules_by_vnet[norm_id(vnet_of_subnet(subnet_id))].append(rule)
+            tenant.vnet_rules_by_subnet[norm_id(subnet_id)].append(rule)
 
 
 def _restricted(r: _Reader) -> bool | None:

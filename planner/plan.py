@@ -50,7 +50,11 @@ def build_plan(
         "days_left": (RETIREMENT_DATE - today).days,
         "prices": {"source": prices.source, "as_of": prices.as_of, "currency": prices.currency},
         "inventory": _inventory_dict(tenant),
-        "summary": _summary(apps, gateway_dicts, placement),
+        "summary": {
+            "retirement_date": RETIREMENT_DATE.isoformat(),
+            "days_left": (RETIREMENT_DATE - today).days,
+            **_summary(apps, gateway_dicts, placement),
+        },
         "subscriptions": [
             {"id": s.id, "name": s.name}
             for s in sorted(tenant.subscriptions.values(), key=lambda s: (s.name or "", s.id))

@@ -86,6 +86,7 @@ def test_network_ruled_resource_of_any_type(tmp_path: Path) -> None:
     [rule] = tenant.vnet_rules_by_vnet[f.VNET_ID.lower()]
     assert rule.restricted is True
     assert rule.field == "properties.virtualNetworkRules[0]"
+    assert tenant.vnet_rules_by_subnet[(f.VNET_ID + "/subnets/a").lower()] == [rule]
 
 
 def test_kv_reference_without_type_is_recognised(tmp_path: Path) -> None:
