@@ -125,7 +125,7 @@ def check_no_subnet_space(ctx: AppContext) -> Verdict:
 
 def check_gateway_not_found(ctx: AppContext) -> Verdict:
     """No VPN gateway with SSTP point-to-site was found in the integrated VNet's GatewaySubnet."""
-    if _vnet_unseen(ctx):
+    if ctx.vnet is None or ctx.classic:
         return _missing_vnet(ctx)
     vpn = [g for g in ctx.gateways if g.is_vpn]
     if not vpn:
