@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -26,6 +27,7 @@ from rich.progress import (
 
 from planner.collect.auth import Cloud
 from planner.collect.queries import load_queries
+from planner.collect.retry import Backoff
 from planner.collect.scan import ScanError, ScanOptions, ScanResult, ScanUsageError, run_scan
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -77,7 +79,7 @@ class RichObserver:
 
     def warn(self, message: str) -> None:
         """Print a warning above the bars."""
-        self.console.print(f"[yellow]warning:[/] {message}")
+        self.console.print(f"[yellow]warning:[/] {escape(message)}")
 
 
 def scan(
@@ -103,6 +105,15 @@ def scan(
         int,
         typer.Option("--concurrency", min=1, max=512, help="ARM calls in flight, over all subscriptions."),
     ] = 16,
+    max_retries: Annotated[
+        int,
+        typer.Option(
+            "--max-retries",
+            min=0,
+            max=20,
+            help="Retries of a throttled or failed call before it is reported.",
+        ),
+    ] = 5,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an unfinished scan in --out without refetching.")
     ] = False,
@@ -123,8 +134,9 @@ def scan(
         batch_size=batch_size,
         concurrency=concurrency,
         resume=resume,
+        retry=Backoff(attempts=max_retries + 1),
     )
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
     started = time.monotonic()
     try:
         if quiet:
@@ -133,10 +145,10 @@ def scan(
             with RichObserver(err) as observer:
                 result = run_scan(options, observer=observer)
     except ScanUsageError as exc:
-        err.print(f"error: {exc}", highlight=False)
+        err.print(f"error: {escape(str(exc))}")
         raise typer.Exit(EXIT_USAGE) from exc
     except ScanError as exc:
-        err.print(f"error: {exc}", highlight=False)
+        err.print(f"error: {escape(str(exc))}")
         raise typer.Exit(EXIT_ERROR) from exc
     if not quiet:
         _summary(result, time.monotonic() - started)
@@ -148,31 +160,28 @@ def scan(
 
 def _summary(result: ScanResult, seconds: float) -> None:
     manifest = result.manifest
-    console = Console()
+    console = Console(soft_wrap=True, highlight=False)
     subs = manifest["subscriptions"]
     failed = [s for s in subs if s.get("status") == "failed"]
-    console.print(f"[bold]Scan written to[/] {result.out}  ({seconds:.1f} s)", highlight=False)
-    console.print(f"  subscriptions: {len(subs) - len(failed)} read, {len(failed)} failed", highlight=False)
+    console.print(f"[bold]Scan written to[/] {escape(str(result.out))}  ({seconds:.1f} s)")
+    console.print(f"  subscriptions: {len(subs) - len(failed)} read, {len(failed)} failed")
     rows = ", ".join(f"{name} {q['rows']}" for name, q in manifest["queries"].items())
-    console.print(f"  resource graph rows: {rows}", highlight=False)
+    console.print(f"  resource graph rows: {rows}")
     for call, lists in manifest["arm"].items():
-        console.print(
-            f"  {call}: {len(lists['fetched'])} read, {len(lists['failed'])} failed", highlight=False
-        )
+        console.print(f"  {call}: {len(lists['fetched'])} read, {len(lists['failed'])} failed")
     calls = manifest["calls"]
     console.print(
         f"  calls: {calls['resource_graph']} Resource Graph, {calls['arm']} ARM, {calls['retries']} retries",
-        highlight=False,
     )
     for warning in result.warnings:
-        console.print(f"  [yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"  [yellow]warning:[/] {escape(warning)}")
     if result.partial:
-        console.print("[bold yellow]PARTIAL[/] (exit 3):", highlight=False)
+        console.print("[bold yellow]PARTIAL[/] (exit 3):")
         for reason in result.reasons:
-            console.print(f"  - {reason}", highlight=False)
-        console.print("  Fix access or wait, then run the same command with --resume.", highlight=False)
+            console.print(f"  - {escape(reason)}")
+        console.print("  Fix access or wait, then run the same command with --resume.")
     else:
-        console.print("[bold green]complete[/]", highlight=False)
+        console.print("[bold green]complete[/]")
 
 
 def queries(
@@ -184,8 +193,8 @@ def queries(
     known = load_queries()
     if name is not None:
         if name not in known:
-            Console(stderr=True).print(
-                f"error: no query named {name!r}; known: {', '.join(known)}", highlight=False
+            Console(stderr=True, soft_wrap=True, highlight=False).print(
+                escape(f"error: no query named {name!r}; known: {', '.join(known)}")
             )
             raise typer.Exit(EXIT_USAGE)
         sys.stdout.write(known[name].text)

@@ -198,6 +198,7 @@ class Fault:
     subscription: str | None = None
     times: int = 1
     code: str = "TooManyRequests"
+    message: str = "scripted fault"
 
 
 @dataclass
@@ -209,7 +210,8 @@ class RequestLog:
     status: int
     subscriptions: tuple[str, ...]
     body: dict[str, Any] | None
-    at: float
+    at: float  # when the answer went out (time.monotonic)
+    received: float  # when the request came in
 
 
 @dataclass
@@ -354,6 +356,7 @@ class FakeAzure:
         self.forbidden_subscriptions: set[str] = set()
         self.arg_quota: tuple[int, float] | None = None
         self.arm_throttle: tuple[int, float] | None = None
+        self.whole_second_retry_after = True
         self.stats = Stats()
         self._lock = threading.Lock()
         self._buckets: dict[str, TokenBucket] = {}
@@ -375,7 +378,9 @@ class FakeAzure:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cert_path, self.key_path)
         self._server = _Server(("127.0.0.1", 0), _Handler, context, self)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-azure", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-azure", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -449,8 +454,10 @@ class FakeAzure:
             granted, left, wait = bucket.take()
         headers = {"x-ms-ratelimit-remaining-subscription-reads": str(left)}
         if not granted:
-            # ARM answers whole seconds.
-            headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            # ARM answers whole seconds; tests may ask for the exact wait to run faster.
+            headers["Retry-After"] = (
+                str(max(1, math.ceil(wait))) if self.whole_second_retry_after else f"{wait:.3f}"
+            )
         return granted, headers
 
     # -- request handling --------------------------------------------------------------------
@@ -476,7 +483,7 @@ class FakeAzure:
             if fault.kind == "drop":
                 return _Reply(drop=True)
             extra = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
-            return _error(fault.status, fault.code, "scripted fault", extra)
+            return _error(fault.status, fault.code, fault.message, extra)
         if any(s.lower() in self.forbidden_subscriptions for s in subs):
             return _error(
                 403, "AuthorizationFailed", "The client does not have authorization to read " + ",".join(subs)
@@ -615,6 +622,7 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        received = time.monotonic()
         with fake._lock:
             fake.stats.in_flight += 1
             fake.stats.max_in_flight = max(fake.stats.max_in_flight, fake.stats.in_flight)
@@ -636,7 +644,9 @@ class _Handler(BaseHTTPRequestHandler):
         subs = tuple((doc or {}).get("subscriptions") or ()) if doc else (_sub_of(path),)
         with fake._lock:
             fake.stats.requests.append(
-                RequestLog(method, path, 0 if reply.drop else reply.status, subs, doc, time.monotonic())
+                RequestLog(
+                    method, path, 0 if reply.drop else reply.status, subs, doc, time.monotonic(), received
+                )
             )
             fake.stats.throttled += reply.status == 429 and not reply.drop
             fake.stats.dropped += reply.drop
@@ -719,7 +729,7 @@ def synthetic_tenant(
 ) -> list[dict[str, Any]]:
     """A deterministic tenant of `apps` apps spread over `subscriptions`, as Resource Graph and ARM
     would return it: plans of mixed tiers, slots, VNets, gateways, vaults, storage with VNet rules,
-    gateway-required connections (with a certBlob the scanner must not keep), KV references and
+    gateway-required connections (with a public certBlob), KV references and
     networkConfig records. Every resource has the full ARM columns."""
     out: list[dict[str, Any]] = []
     per_sub = [apps // subscriptions + (1 if i < apps % subscriptions else 0) for i in range(subscriptions)]
@@ -968,3 +978,28 @@ def synthetic_tenant(
                         }
                     )
     return out
+
+
+def write_inventory(folder: Path, resources: list[dict[str, Any]]) -> Path:
+    """Write resources as a hand-built inventory, one file per type, cycling through every shape
+    docs/inventory.md allows (JSON array, Resource Graph response, ARM list, JSON Lines)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for item in resources:
+        call = arm_call_of(item)
+        key = (
+            call[0] if call else str(item.get("type", "unknown")).lower().replace("/", "_").replace(".", "_")
+        )
+        by_type.setdefault(key, []).append(item)
+    for n, (key, items) in enumerate(sorted(by_type.items())):
+        shape = n % 4
+        if shape == 0:
+            (folder / f"{key}.json").write_text(json.dumps(items, indent=1))
+        elif shape == 1:
+            doc = {"totalRecords": len(items), "count": len(items), "resultTruncated": "false", "data": items}
+            (folder / f"{key}.json").write_text(json.dumps(doc))
+        elif shape == 2:
+            (folder / f"{key}.json").write_text(json.dumps({"value": items, "nextLink": None}))
+        else:
+            (folder / f"{key}.jsonl").write_text("".join(json.dumps(i) + "\n" for i in items))
+    return folder

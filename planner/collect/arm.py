@@ -5,8 +5,12 @@ across subscriptions: while one subscription waits out a 429's `Retry-After`, th
 calling the others. `concurrency` bounds the calls in flight over all subscriptions. A call that
 still fails after its retries is reported, never fatal.
 
-The responses are kept as Azure sent them (captured from the HTTP response, not re-serialised from
-SDK models), except `properties.certBlob` of VNet connections: a certificate is never written to disk.
+The responses are kept as Azure sent them: captured from the HTTP response, not re-serialised from
+SDK models. None of these calls returns a secret: a VNet connection's `certBlob` is the public half of
+App Service's point-to-site client certificate (the gateway holds the same data as a root certificate,
+which Resource Graph returns too, and the planner compares the two to tell App Service's certificates
+from other VPN clients); Key Vault references carry names and a status, never a value. App-setting
+values (`config/appsettings/list`) are never requested.
 """
 
 from __future__ import annotations
@@ -33,8 +37,6 @@ _APP_ID = re.compile(
     r"(?:/slots/(?P<slot>[^/]+))?$",
     re.IGNORECASE,
 )
-# Fields never written to disk: the P2S client certificate App Service holds for the connection.
-REDACTED_VNET_FIELDS = ("certBlob",)
 
 
 class ArmCall(StrEnum):
@@ -116,7 +118,7 @@ def fetch(client: WebSiteManagementClient, task: Task) -> tuple[list[dict[str, A
         else:
             ops.list_vnet_connections(rg, site, raw_response_hook=capture)
         body = capture.bodies[-1] if capture.bodies else []
-        items = [_redact(item) for item in (body if isinstance(body, list) else [])]
+        items = body if isinstance(body, list) else []
     elif task.call is ArmCall.KEY_VAULT_REFERENCES:
         pager = (
             ops.get_app_settings_key_vault_references_slot(rg, site, slot, raw_response_hook=capture)
@@ -137,14 +139,6 @@ def fetch(client: WebSiteManagementClient, task: Task) -> tuple[list[dict[str, A
             return [], capture.headers
         items = [capture.bodies[-1]] if capture.bodies else []
     return [i for i in items if isinstance(i, dict)], capture.headers
-
-
-def _redact(item: dict[str, Any]) -> dict[str, Any]:
-    props = item.get("properties")
-    if isinstance(props, dict) and any(f in props for f in REDACTED_VNET_FIELDS):
-        item = dict(item)
-        item["properties"] = {k: v for k, v in props.items() if k not in REDACTED_VNET_FIELDS}
-    return item
 
 
 class Scheduler:

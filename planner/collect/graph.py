@@ -224,7 +224,7 @@ class GraphCollector:
             data = body.get("data") or []
             if not isinstance(data, list):
                 raise CallFailed(
-                    Failure(200, "answer 'data' is not a list (resultFormat?)", False, None), True
+                    Failure(200, "", "answer 'data' is not a list (resultFormat?)", False, None), True
                 )
             rows.extend(data)
             pages += 1

@@ -26,13 +26,26 @@ RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
 @dataclass(frozen=True)
 class Failure:
-    """A classified failure: its HTTP status (0 when there was no answer), a one-line reason,
+    """A classified failure: HTTP status (0 when there was no answer), ARM error code and message,
     whether another try may succeed, and how long the server asked us to wait (None: it did not say)."""
 
     status: int
-    reason: str
+    code: str
+    message: str
     retryable: bool
     retry_after: float | None
+
+    @property
+    def reason(self) -> str:
+        """Status and code, as manifest `subscriptions[].reason` has it: "403 AuthorizationFailed"."""
+        if not self.status:
+            return self.message
+        return f"{self.status} {self.code or self.message}"
+
+    @property
+    def detail(self) -> str:
+        """Code and message, for a failed ARM call whose status the manifest lists beside it."""
+        return f"{self.code}: {self.message}" if self.code else self.reason
 
 
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
@@ -58,39 +71,44 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def error_code(exc: HttpResponseError) -> str:
-    """The ARM error code of an HTTP error ("AuthorizationFailed"), or "" when the body has none."""
+def error_code(exc: HttpResponseError) -> tuple[str, str]:
+    """The ARM error code and message of an HTTP error; ("", "") when the body has neither."""
     if exc.error is not None and exc.error.code:
-        return str(exc.error.code)
+        return str(exc.error.code), _one_line(str(exc.error.message or ""))
     response: Any = exc.response
     if response is None:
-        return ""
+        return "", ""
     try:
         body = response.json()
     except Exception:  # the body of an error is not always JSON
-        return ""
+        return "", ""
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        return str(body["error"].get("code") or "")
-    return ""
+        error = body["error"]
+        return str(error.get("code") or ""), _one_line(str(error.get("message") or ""))
+    return "", ""
 
 
 def classify(exc: Exception) -> Failure | None:
     """Classify an exception from an SDK call; None when it is not a failure of the call (a bug)."""
-    if isinstance(exc, ClientAuthenticationError):
-        return Failure(401, "401 authentication failed: " + _first_line(exc), False, None)
     if isinstance(exc, HttpResponseError) and exc.status_code is not None:
         status = int(exc.status_code)
-        code = error_code(exc)
-        reason = f"{status} {code}".strip() if code else f"{status} {_first_line(exc)}"
+        code, message = error_code(exc)
+        if isinstance(exc, ClientAuthenticationError) and not code:
+            code = "AuthenticationFailed"
         response: Any = exc.response
         headers = dict(response.headers) if response is not None else {}
-        return Failure(status, reason, status in RETRYABLE_STATUS, parse_retry_after(headers))
+        retryable = status in RETRYABLE_STATUS
+        return Failure(status, code, message or _first_line(exc), retryable, parse_retry_after(headers))
+    if isinstance(exc, ClientAuthenticationError):
+        # No HTTP answer at all: the credential could not get a token.
+        return Failure(401, "AuthenticationFailed", _first_line(exc), False, None)
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)) and _is_tls_failure(exc):
         # An untrusted certificate does not get better by asking again.
-        return Failure(0, "TLS failure (is REQUESTS_CA_BUNDLE right?): " + _first_line(exc), False, None)
+        message = "TLS failure (is REQUESTS_CA_BUNDLE right?): " + _first_line(exc)
+        return Failure(0, "", message, False, None)
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         # No answer: refused, reset or dropped connection, timeout. Reads are safe to repeat.
-        return Failure(0, "connection error: " + _first_line(exc), True, None)
+        return Failure(0, "", "connection error: " + _first_line(exc), True, None)
     return None
 
 
@@ -101,8 +119,12 @@ def _is_tls_failure(exc: Exception) -> bool:
 
 
 def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
+    return _one_line(str(exc)) or type(exc).__name__
+
+
+def _one_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0][:300] if lines else ""
 
 
 @dataclass(frozen=True)

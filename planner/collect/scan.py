@@ -25,6 +25,7 @@ from planner.collect.arm import AppRef, ArmCall, ArmCollector, Result, Task
 from planner.collect.auth import Cloud, Connection, shared_transport
 from planner.collect.graph import GraphCollector, QueryOutcome
 from planner.collect.queries import QUERY_NAMES, Query, load_queries
+from planner.collect.retry import Backoff
 
 SCHEMA = "vnet-planner/inventory@1"
 STATE_VERSION = 1
@@ -115,6 +116,7 @@ class ScanOptions:
     batch_size: int = 300
     concurrency: int = 16
     resume: bool = False
+    retry: Backoff = field(default_factory=Backoff)
 
 
 @dataclass
@@ -249,7 +251,9 @@ class _Scan:
         self.results: dict[tuple[str, str], dict[str, Any]] = {}  # (call, lower app id) -> journal entry
         self.tasks: list[Task] = []
         self._lock = threading.Lock()
-        self.graph = GraphCollector(connection.graph_client(credential), batch_size=options.batch_size)
+        self.graph = GraphCollector(
+            connection.graph_client(credential), batch_size=options.batch_size, backoff=options.retry
+        )
         self.arm: ArmCollector | None = None
 
     # -- orchestration -----------------------------------------------------------------------
@@ -327,6 +331,7 @@ class _Scan:
             if outcome.error:
                 raise ScanError(f"Resource Graph could not list subscriptions: {outcome.error}")
             rows, failed = outcome.rows, outcome.failed
+            writer.write_jsonl(self.out / "subscriptions.jsonl", rows)
             self._save_dataset(query, outcome, covered=[])
         for row in rows:
             sub = str(row.get("subscriptionId") or str(row.get("id", "")).rsplit("/", 1)[-1])
@@ -438,7 +443,7 @@ class _Scan:
                     clients[subscription.lower()] = client
                 return client
 
-        self.arm = ArmCollector(client_for, concurrency=self.options.concurrency)
+        self.arm = ArmCollector(client_for, concurrency=self.options.concurrency, backoff=self.options.retry)
         try:
             self.arm.run(todo, self._record)
         finally:
@@ -451,7 +456,10 @@ class _Scan:
         if result.failure is None:
             entry.update(ok=True, items=result.items or [])
         else:
-            entry.update(ok=False, status=result.failure.status, reason=result.failure.reason)
+            reason = result.failure.detail
+            if result.attempts > 1:
+                reason += f", gave up after {result.attempts - 1} retries"
+            entry.update(ok=False, status=result.failure.status, reason=reason)
         self.store.append(entry)
         with self._lock:
             self.results[(task.call.value, task.app.id.lower())] = entry
