@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from planner.analyse import AppResult
 from planner.cost import PriceTable, monthly_cost
-from planner.model import Gateway, Integration, Tenant, norm_id
+from planner.model import Gateway, Integration, Tenant, VnetConnection, norm_id
 
 OTHER_USES = ("S2S", "VNET2VNET", "EXPRESSROUTE", "P2S_CLIENTS", "GATEWAY_TRANSIT")
 
@@ -208,12 +208,15 @@ def analyse_gateways(
             reports[key] = GatewayReport(gateway)
         reports[key].dependents.append(result)
     connections = [c for entries in tenant.vnet_connections.values() for c in entries if c.gateway_required]
+    by_vnet: dict[str, list[VnetConnection]] = {}
+    for entry in connections:
+        by_vnet.setdefault(norm_id(entry.vnet_resource_id), []).append(entry)
     digests = {c.cert_digest for c in connections if c.cert_digest}
     unknown_apps = [r for r in results if r.integration == Integration.UNKNOWN]
     for report in reports.values():
         gateway = report.gateway
         vnet_keys = {norm_id(v) for v in gateway.vnet_ids}
-        users = [c for c in connections if norm_id(c.vnet_resource_id) in vnet_keys]
+        users = [c for key in vnet_keys for c in by_vnet.get(key, [])]
         complete = all(c.cert_digest for c in users)
         report.uses = gateway_uses(tenant, gateway, digests, complete)
         report.monthly_cost = monthly_cost(prices, gateway.sku) if gateway.sku else None

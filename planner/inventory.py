@@ -91,9 +91,18 @@ class RawInventory:
         """All resources of one (lower-case) type, in the order first read."""
         return list(self.by_type.get(type_, {}).values())
 
+    released_counts: dict[str, int] | None = None
+
     def counts(self) -> dict[str, int]:
         """Resources read per type."""
+        if self.released_counts is not None:
+            return self.released_counts
         return {t: len(items) for t, items in sorted(self.by_type.items())}
+
+    def release(self) -> None:
+        """Drop the raw dicts once the typed model is built (they are most of the memory at scale)."""
+        self.released_counts = self.counts()
+        self.by_type = {}
 
     def where(self, resource_id: str) -> str:
         """The file and position a resource came from, for error messages."""

@@ -519,6 +519,7 @@ def build_tenant(raw: inv.RawInventory) -> Tenant:
         )
         tenant.network_config[norm_id(config.app_id)] = config
     _read_coverage(tenant)
+    raw.release()
     return tenant
 
 

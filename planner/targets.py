@@ -201,6 +201,7 @@ def place_targets(tenant: Tenant, results: list[AppResult]) -> Placement:
             groups[("same", plan_key, norm_id(ctx.vnet.id))].append(result)
 
     new_vnets: dict[tuple[str, str], list[Target]] = defaultdict(list)
+    seen: set[int] = set()
     for key, members in sorted(groups.items()):
         first = members[0]
         plan = first.plan
@@ -232,7 +233,8 @@ def place_targets(tenant: Tenant, results: list[AppResult]) -> Placement:
                     needed_prefixlen=net.prefixlen_for(needed),
                     addition=target.address_space_addition,
                 )
-        if target not in placement.targets:
+        if id(target) not in seen:  # identity, not equality: two targets may look alike
+            seen.add(id(target))
             placement.targets.append(target)
     _count_plan_subnets(tenant, groups, placement)
     return placement
@@ -327,8 +329,7 @@ def _same_region(
     if proposal is not None:
         target.prefix = str(proposal.prefix)
         target.notes.append(proposal.reason)
-        taken.append(proposal.prefix)
-        space.tenant_ranges.append(proposal.prefix)
+        taken.append(proposal.prefix)  # inside the VNet's space, which tenant_ranges already holds
         return target
     prefixlen = min(net.prefixlen_for(needed), 28)
     try:
