@@ -152,6 +152,30 @@ def rules() -> None:
 
 
 @app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="Earlier inventory, or a plan.json written by `plan`.")],
+    new: Annotated[Path, typer.Argument(help="Later inventory or plan.json.")],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the difference as JSON.")
+    ] = None,
+) -> None:
+    """Migration burndown: what was migrated, what is new, what is left between two scans or plans."""
+    import json
+
+    from planner.diff import diff as compute
+    from planner.diff import load_side
+    from planner.render.terminal import print_diff
+
+    try:
+        result = compute(load_side(old), load_side(new))
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    print_diff(result, Console())
+    if json_out is not None:
+        json_out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)

@@ -103,3 +103,32 @@ def print_rules(console: Console) -> None:
         console.print(f"  why:   {rule.why}", highlight=False)
         console.print(f"  fix:   {rule.fix}", highlight=False)
         console.print()
+
+
+def print_diff(result: dict[str, Any], console: Console) -> None:
+    """The burndown between two sides, one table per movement."""
+    before, after = result["gateway_required_before"], result["gateway_required_after"]
+    console.print(f"Gateway-required apps and slots: {before} -> {after} ({after - before:+d})")
+    sections = (
+        ("migrated", "Migrated (no longer gateway-required)"),
+        ("new_gateway_required", "New on gateway-required integration"),
+        ("now_unknown", "Now unknown (not read in the later scan)"),
+        ("removed_apps", "Gone (app or slot deleted, or not scanned)"),
+        ("still_gateway_required", "Still to migrate"),
+    )
+    for key, title in sections:
+        rows = result[key]
+        if not rows:
+            continue
+        table = Table(title=f"{title}: {len(rows)}", header_style="bold")
+        for column in ("app", "integration", "before", "readiness"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(row["name"], row["integration"], row.get("was") or "", row.get("readiness") or "")
+        console.print(table)
+    for key, title in (
+        ("gateways_removed", "Gateways no longer depended on or deleted"),
+        ("gateways_added", "New gateways"),
+    ):
+        for gateway_id in result[key]:
+            console.print(f"{title}: {gateway_id}", highlight=False)
