@@ -73,7 +73,9 @@ def test_multi_prefix_vnet_and_subnets(tmp_path: Path) -> None:
         ],
     )
     plan = _plan(tmp_path, f.replace(f.base_tenant(), f.VNET_ID, vnet))
-    assert _app(plan, f.APP_ID)["target"]["prefix"] == "10.2.0.0/26"
+    target = _app(plan, f.APP_ID)["target"]
+    assert target["prefix"] == "10.2.0.0/26"
+    assert any("IPv6" in note for note in target["notes"])
 
 
 def test_sizing_uses_autoscale_maximum_and_windows_containers(tmp_path: Path) -> None:
