@@ -1,0 +1,567 @@
+"""HTML renderer: the plan dict as one self-contained runbook page (`runbook.html`).
+
+The page has everything inlined (CSS, script, data, SVG charts): no CDN, no web fonts, and a
+Content-Security-Policy that lets it make no request at all. Small parts (banner, tiles, charts,
+gateways, code legend) are rendered here with jinja2 (autoescape on); the apps and their steps
+travel as JSON in a `<script type="application/json">` block and are drawn by the page's script
+lazily, so 10,000 apps stay quick. Reads only the plan dict (docs/plan-format.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import quote
+
+from jinja2 import Environment, StrictUndefined, Template
+from markupsafe import Markup
+
+PORTAL = "https://portal.azure.com/#@/resource"
+_DATA_MARK = "\x00plan-data\x00"  # where the streamed JSON goes in the rendered template
+LEARN_MIGRATE = "https://learn.microsoft.com/azure/app-service/migrate-gateway-based-vnet-integration"
+LEARN_REGIONAL = "https://learn.microsoft.com/azure/app-service/overview-vnet-integration"
+READINESS = (("ready", "Ready"), ("needs-work", "Needs work"), ("blocked", "Blocked"))
+DECISION_LABEL = {"yes": "Delete", "no": "Keep", "verify": "Verify first"}
+KIND_LABEL = {
+    "limitation": "Limitation",
+    "blocker": "Blocker",
+    "finding": "Finding",
+    "unknown": "Not decided",
+}
+
+# Characters that must not appear raw inside a <script> element: `<` (could close it or open a
+# comment), `>` and `&` (for good measure), and U+2028/U+2029 (line terminators in old JS parsers).
+_SCRIPT_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def json_for_script(data: Any) -> str:
+    """JSON text safe to place inside `<script type="application/json">` (JSON.parse reads it back)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    for raw, escaped in _SCRIPT_ESCAPES.items():
+        text = text.replace(raw, escaped)
+    return text
+
+
+def portal_url(resource_id: str | None) -> str | None:
+    """The Azure portal page of a resource, or None without an id."""
+    if not resource_id:
+        return None
+    return PORTAL + quote(str(resource_id), safe="/()-_.~!*',;=:@")
+
+
+def _last(resource_id: Any) -> str:
+    return str(resource_id or "").rstrip("/").rsplit("/", 1)[-1]
+
+
+def _date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _day(value: Any) -> str:
+    """`2026-12-07` as `7 Dec 2026`; text that is not a date as it is."""
+    day = _date(value)
+    return f"{day.day} {day:%b %Y}" if day else str(value or "")
+
+
+def _span(start: Any, end: Any) -> str:
+    """`7–11 Dec 2026`, `28 Dec 2026 – 8 Jan 2027`."""
+    first, last = _date(start), _date(end)
+    if not first or not last:
+        return " – ".join(x for x in (_day(start), _day(end)) if x)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%b %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+    return f"{_day(first.isoformat())} – {_day(last.isoformat())}"
+
+
+def _when(value: Any) -> str:
+    """`2026-11-29T09:00:00+00:00` as `29 Nov 2026 09:00 UTC`; other text as it is."""
+    text = str(value or "")
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    zone = "UTC" if moment.utcoffset() == dt.timedelta(0) else moment.strftime("%z")
+    return f"{moment.day} {moment:%b %Y %H:%M} {zone}".strip()
+
+
+def _money(value: Any, currency: str) -> str:
+    try:
+        amount = float(value or 0)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{amount:,.2f} {currency}".strip()
+
+
+# --------------------------------------------------------------------------------------------------
+# The data the page's script draws from
+
+
+def _steps(steps: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    return [
+        {
+            "o": step.get("order"),
+            "ph": step.get("phase") or "",
+            "t": step.get("title") or "",
+            "cmd": [str(c) for c in step.get("commands") or ()],
+            "bicep": step.get("bicep") or "",
+            "v": step.get("validation") or "",
+            "rb": step.get("rollback") or "",
+        }
+        for step in steps or ()
+    ]
+
+
+def _app_view(app: Mapping[str, Any], gateway_names: Mapping[str, str]) -> dict[str, Any]:
+    target = app.get("target") or {}
+    strategy = app.get("strategy") or {}
+    return {
+        "id": app.get("id") or "",
+        "name": app.get("name") or _last(app.get("id")),
+        "site": app.get("site_name") or app.get("name") or "",
+        "slot": app.get("slot") or "",
+        "sub": app.get("subscription_name") or app.get("subscription_id") or "",
+        "rg": app.get("resource_group") or "",
+        "loc": app.get("location") or "",
+        "os": app.get("os") or "",
+        "kind": app.get("kind") or "",
+        "plan": app.get("plan_name") or _last(app.get("plan_id")),
+        "sku": app.get("plan_sku") or "",
+        "ready": app.get("readiness") or "",
+        "wave": app.get("wave"),
+        "vnet": _last(app.get("vnet_id")),
+        "gw": gateway_names.get(str(app.get("gateway_id") or "").lower()) or _last(app.get("gateway_id")),
+        "lim": list(app.get("limitations") or ()),
+        "blk": list(app.get("blockers") or ()),
+        "fnd": list(app.get("findings") or ()),
+        "unk": [
+            {"code": u.get("code") or "", "reason": u.get("reason") or ""} for u in app.get("unknown") or ()
+        ],
+        "strat": {"name": strategy.get("name") or "", "reason": strategy.get("reason") or ""},
+        "tgt": {
+            "vnet": target.get("vnet_name") or _last(target.get("vnet_id")),
+            "subnet": target.get("subnet_name") or "",
+            "prefix": target.get("prefix") or "",
+            "newSubnet": bool(target.get("new_subnet")),
+            "newVnet": bool(target.get("new_vnet")),
+            "vnetPrefix": target.get("vnet_prefix") or "",
+            "peerWith": _last(target.get("peer_with")) if target.get("peer_with") else "",
+            "addition": target.get("address_space_addition") or "",
+        }
+        if target
+        else None,
+        "tags": "; ".join(f"{k}={v}" for k, v in sorted((app.get("tags") or {}).items())),
+        "steps": _steps(app.get("steps")),
+    }
+
+
+def _write_page_data(out: TextIO, plan: Mapping[str, Any], apps: list[Mapping[str, Any]]) -> None:
+    """The JSON the page's script reads, written app by app so a large plan is never one big string."""
+    gateway_names = {
+        str(g.get("id") or "").lower(): g.get("name") or _last(g.get("id")) for g in _gateways(plan)
+    }
+    codes = {
+        code: {k: str(info.get(k) or "") for k in ("kind", "title", "meaning", "fix")}
+        for code, info in (plan.get("codes") or {}).items()
+    }
+    head = {
+        "asOf": plan.get("as_of") or str(plan.get("generated_at") or "")[:10],
+        "retirement": plan.get("retirement_date") or "",
+        "codes": codes,
+        "gateways": [
+            {
+                "id": gw.get("id") or "",
+                "name": gw.get("name") or _last(gw.get("id")),
+                "wave": gw.get("removal_wave"),
+                "decision": gw.get("decommission") or ("yes" if gw.get("decommissionable") else "no"),
+                "steps": _steps(gw.get("steps")),
+            }
+            for gw in _gateways(plan)
+        ],
+    }
+    out.write(json_for_script(head)[:-1] + ',"apps":[')
+    for i, app in enumerate(apps):
+        out.write(("," if i else "") + json_for_script(_app_view(app, gateway_names)))
+    out.write("]}")
+
+
+def _gateways(plan: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return list(plan.get("gateways") or ())
+
+
+# --------------------------------------------------------------------------------------------------
+# Server-rendered parts
+
+
+def _banner(plan: Mapping[str, Any]) -> dict[str, Any]:
+    days = plan.get("days_left")
+    if not isinstance(days, int):
+        days = (plan.get("summary") or {}).get("days_left")
+    schedule = plan.get("schedule") or {}
+    level = "ok"
+    if isinstance(days, int):
+        level = "late" if days < 90 else "soon" if days < 180 else "ok"
+    if schedule.get("past_deadline"):
+        level = "late"
+    return {
+        "days": days,
+        "level": level,
+        "retirement": _day(plan.get("retirement_date")),
+        "as_of": _day(plan.get("as_of") or str(plan.get("generated_at") or "")[:10]),
+        "schedule": _span(schedule.get("start"), schedule.get("end")) if schedule else "",
+        "past_deadline": bool(schedule.get("past_deadline")),
+    }
+
+
+def _waves(plan: Mapping[str, Any], apps: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Wave sections in order, with their readiness mix and gateways; unscheduled apps last."""
+    per_wave: dict[Any, dict[str, int]] = {}
+    steps: dict[Any, int] = {}
+    for app in apps:
+        mix = per_wave.setdefault(app.get("wave"), {})
+        mix[app.get("readiness") or ""] = mix.get(app.get("readiness") or "", 0) + 1
+        steps[app.get("wave")] = steps.get(app.get("wave"), 0) + len(app.get("steps") or ())
+    gateways_by_wave: dict[Any, list[str]] = {}
+    for gw in _gateways(plan):
+        if gw.get("steps") or gw.get("removal_wave") is not None:
+            gateways_by_wave.setdefault(gw.get("removal_wave"), []).append(
+                gw.get("name") or _last(gw.get("id"))
+            )
+        steps[gw.get("removal_wave")] = steps.get(gw.get("removal_wave"), 0) + len(gw.get("steps") or ())
+    out = []
+    known = set()
+    for wave in sorted(plan.get("waves") or (), key=lambda w: w.get("number") or 0):
+        number = wave.get("number")
+        known.add(number)
+        out.append(_wave_view(number, wave, per_wave.get(number, {}), gateways_by_wave.get(number, [])))
+    for number in sorted((n for n in per_wave if n not in known and n is not None), key=str):
+        out.append(_wave_view(number, {}, per_wave[number], gateways_by_wave.get(number, [])))
+    if None in per_wave or None in gateways_by_wave:
+        out.append(_wave_view(None, {}, per_wave.get(None, {}), gateways_by_wave.get(None, [])))
+    for view in out:
+        view["steps"] = steps.get(view["number"], 0)
+    return out
+
+
+def _wave_view(
+    number: Any, wave: Mapping[str, Any], mix: Mapping[str, int], gateways: list[str]
+) -> dict[str, Any]:
+    apps = sum(mix.values())
+    parts = [f"{mix[key]} {label.lower()}" for key, label in READINESS if mix.get(key)]
+    unscheduled = "apps without a wave" if apps else "gateway work without a wave"
+    return {
+        "counts": dict(mix),
+        "number": number,
+        "key": "none" if number is None else str(number),
+        "title": f"Wave {number}" if number is not None else "Not scheduled",
+        "name": wave.get("name") or ("" if number is not None else unscheduled),
+        "dates": _span(wave.get("start"), wave.get("end")) if wave else "",
+        "apps": apps,
+        "mix": ", ".join(parts),
+        "gateways": gateways,
+    }
+
+
+def _mix_chart(waves: list[dict[str, Any]]) -> dict[str, Any]:
+    """Geometry of the readiness chart: per wave, a bar as long as its app count, split by readiness."""
+    label_w, plot_w, row_h, top = 120.0, 420.0, 26.0, 34.0
+    biggest = max([sum(w["counts"].values()) for w in waves] + [1])
+    rows: list[dict[str, Any]] = []
+    for i, wave in enumerate(w for w in waves if w["apps"]):
+        x = label_w
+        segments = []
+        for key, label in READINESS:
+            n = int(wave["counts"].get(key) or 0)
+            if not n:
+                continue
+            width = plot_w * n / biggest
+            segments.append({"key": key, "label": label, "n": n, "x": round(x, 2), "w": round(width, 2)})
+            x += width
+        rows.append(
+            {
+                "y": top + i * row_h,
+                "label": wave["title"],
+                "segments": segments,
+                "end": round(x, 2),
+                "n": wave["apps"],
+            }
+        )
+    return {"width": label_w + plot_w + 50, "height": top + len(rows) * row_h + 6, "rows": rows}
+
+
+def _timeline(plan: Mapping[str, Any], waves: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Geometry of the schedule chart: a bar per wave on a date axis, with plan date and deadline."""
+    dated = []
+    for wave in plan.get("waves") or ():
+        start, end = _date(wave.get("start")), _date(wave.get("end"))
+        if start and end:
+            dated.append((wave, start, end))
+    retirement = _date(plan.get("retirement_date"))
+    as_of = _date(plan.get("as_of") or str(plan.get("generated_at") or "")[:10])
+    if not dated or not retirement:
+        return None
+    first = min([s for _, s, _ in dated] + ([as_of] if as_of else []))
+    last = max([e for _, _, e in dated] + [retirement])
+    first = first.replace(day=1)
+    last = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1)  # first day of the next month
+    label_w, plot_w, row_h, top = 120.0, 560.0, 26.0, 34.0
+    span = max(1, (last - first).days)
+
+    def x(day: dt.date) -> float:
+        return round(label_w + plot_w * (day - first).days / span, 2)
+
+    ticks = []
+    month = first
+    while month <= last:
+        label = f"{month:%b}" if month.month != 1 and month != first else f"{month:%b %Y}"
+        ticks.append({"x": x(month), "label": label if x(month) < label_w + plot_w - 20 else ""})
+        month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    by_number = {w["number"]: w for w in waves}
+    rows: list[dict[str, Any]] = []
+    for i, (wave, start, end) in enumerate(dated):
+        view = by_number.get(wave.get("number"), {})
+        rows.append(
+            {
+                "y": round(top + i * row_h, 2),
+                "x": x(start),
+                "w": max(3.0, round(x(end + dt.timedelta(days=1)) - x(start), 2)),
+                "label": f"Wave {wave.get('number')}",
+                "dates": _span(wave.get("start"), wave.get("end")),
+                "apps": view.get("apps", 0),
+                "late": end > retirement,
+            }
+        )
+    height = top + len(rows) * row_h + 12
+    return {
+        "width": label_w + plot_w + 10,
+        "height": height,
+        "ticks": ticks,
+        "rows": rows,
+        "top": top - 8,
+        "bottom": height - 6,
+        "deadline": {"x": x(retirement), "label": f"Retirement {_day(retirement.isoformat())}"},
+        "today": {"x": x(as_of), "label": f"Plan date {_day(as_of.isoformat())}"} if as_of else None,
+        "label_w": label_w,
+    }
+
+
+def _use(code: str, codes: Mapping[str, Any], weak: bool = False) -> dict[str, str]:
+    """A gateway use in words when the plan's legend has it (else its code); `?` marks a weak signal."""
+    info = codes.get(code) or {}
+    return {
+        "code": code,
+        "label": str(info.get("title") or code) + ("?" if weak else ""),
+        "meaning": str(info.get("meaning") or ""),
+    }
+
+
+def _gateway_rows(
+    plan: Mapping[str, Any], app_names: Mapping[str, str], currency: str
+) -> list[dict[str, Any]]:
+    codes = plan.get("codes") or {}
+    rows: list[dict[str, Any]] = []
+    for gw in _gateways(plan):
+        decision = gw.get("decommission") or ("yes" if gw.get("decommissionable") else "no")
+        dependents = [app_names.get(str(d).lower()) or _last(d) for d in gw.get("dependents") or ()]
+        rows.append(
+            {
+                "name": gw.get("name") or _last(gw.get("id")),
+                "url": portal_url(gw.get("id")),
+                "decision": decision,
+                "decision_label": DECISION_LABEL.get(decision, decision),
+                "reason": gw.get("decommission_reason") or "",
+                "sku": gw.get("sku") or "",
+                "location": gw.get("location") or "",
+                "dependents": dependents,
+                "other_uses": [_use(u, codes) for u in gw.get("other_uses") or ()]
+                + [_use(u, codes, weak=True) for u in gw.get("other_uses_weak") or ()],
+                "cost": _money(gw.get("monthly_cost"), currency),
+                "savings": _money(gw.get("monthly_savings"), currency) if gw.get("monthly_savings") else "–",
+                "potential": _money(gw.get("potential_monthly_savings"), currency)
+                if decision == "verify" and gw.get("potential_monthly_savings")
+                else "",
+                "wave": gw.get("removal_wave"),
+                "has_steps": bool(gw.get("steps")),
+            }
+        )
+    order = {"yes": 0, "verify": 1, "no": 2}
+    rows.sort(key=lambda r: (order.get(r["decision"], 3), r["name"].lower()))
+    return rows
+
+
+def _code_legend(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
+    summary = plan.get("summary") or {}
+    counts: dict[str, Any] = {}
+    for key in ("limitations", "blockers", "findings"):
+        counts.update(summary.get(key) or {})
+    unknown = summary.get("unknown") or {}
+    legend = []
+    for code, info in (plan.get("codes") or {}).items():
+        doc = str(info.get("doc") or "")
+        legend.append(
+            {
+                "code": code,
+                "kind": info.get("kind") or "",
+                "kind_label": KIND_LABEL.get(str(info.get("kind")), str(info.get("kind") or "").capitalize()),
+                "title": info.get("title") or code,
+                "meaning": info.get("meaning") or "",
+                "fix": info.get("fix") or "",
+                "apps": counts.get(code, 0),
+                "unknown": unknown.get(code, 0),
+                "doc": doc if doc.startswith("https://") else "",
+            }
+        )
+    return legend
+
+
+def _filters(
+    plan: Mapping[str, Any], apps: list[Mapping[str, Any]], waves: list[dict[str, Any]]
+) -> dict[str, Any]:
+    codes = plan.get("codes") or {}
+    present: dict[str, None] = {}
+    for app in apps:
+        for key in ("limitations", "blockers", "findings"):
+            for code in app.get(key) or ():
+                present[code] = None
+        for unknown in app.get("unknown") or ():
+            present[str(unknown.get("code"))] = None
+    order = list(codes)
+    ordered = sorted(present, key=lambda c: (order.index(c) if c in order else len(order), c))
+    return {
+        "subscriptions": sorted(
+            {str(a.get("subscription_name") or a.get("subscription_id") or "") for a in apps}
+        ),
+        "waves": [
+            {"key": w["key"], "label": f"{w['title']}{': ' + w['name'] if w['name'] else ''}"} for w in waves
+        ],
+        "codes": [{"code": c, "title": (codes.get(c) or {}).get("title") or c} for c in ordered],
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Page
+
+
+@cache
+def _asset(name: str) -> str:
+    return resources.files("planner.templates").joinpath(name).read_text(encoding="utf-8")
+
+
+@cache
+def _template() -> Template:
+    env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return env.from_string(_asset("runbook.html.j2"))
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def _render(plan: Mapping[str, Any], out: TextIO) -> None:
+    """Write the page: the template around the data block, then the data streamed into it."""
+    apps = [a for a in plan.get("apps") or () if a.get("integration") == "gateway-required"]
+    summary = plan.get("summary") or {}
+    prices = plan.get("prices") or {}
+    currency = str(prices.get("currency") or "")
+    inventory = plan.get("inventory") or {}
+    app_names = {
+        str(a.get("id") or "").lower(): a.get("name") or _last(a.get("id")) for a in plan.get("apps") or ()
+    }
+    waves = _waves(plan, apps)
+    readiness = summary.get("readiness") or {
+        key: sum(1 for a in apps if a.get("readiness") == key) for key, _ in READINESS
+    }
+    css, script = _asset("runbook.css"), _asset("runbook.js")
+    for text, tag in ((css, "</style"), (script, "</script")):
+        if tag in text.lower():
+            raise ValueError(f"inlined asset contains {tag}>")
+    potential = sum(
+        float(g.get("potential_monthly_savings") or 0)
+        for g in _gateways(plan)
+        if g.get("decommission") == "verify"
+    )
+    context = {
+        "plan": plan,
+        "summary": summary,
+        "banner": _banner(plan),
+        "generated": _when(plan.get("generated_at")),
+        "tool_version": str(plan.get("tool_version") or ""),
+        "apps_count": len(apps),
+        "apps_total": summary.get("apps_total", len(plan.get("apps") or ())),
+        "readiness": [
+            {"key": key, "label": label, "n": int(readiness.get(key) or 0)} for key, label in READINESS
+        ],
+        "mix": _mix_chart(waves),
+        "timeline": _timeline(plan, waves),
+        "waves": waves,
+        "gateways": _gateway_rows(plan, app_names, currency),
+        "currency": currency,
+        "money": {
+            "monthly_n": _money(summary.get("monthly_savings"), ""),
+            "monthly": _money(summary.get("monthly_savings"), currency),
+            "yearly": _money(summary.get("yearly_savings"), currency),
+            "cost": _money(summary.get("monthly_cost"), currency),
+            "potential": _money(potential, currency) if potential else "",
+        },
+        "prices": {"source": prices.get("source") or "not given", "as_of": _day(prices.get("as_of"))},
+        "legend": _code_legend(plan),
+        "filters": _filters(plan, apps, waves),
+        "inventory": inventory,
+        "learn": {"migrate": LEARN_MIGRATE, "regional": LEARN_REGIONAL},
+        "css": Markup(css),
+        "script": Markup(script),
+        "data": Markup(_DATA_MARK),
+        "csp": Markup(
+            "default-src 'none'; img-src data:; "
+            f"style-src {_csp_hash(css)}; script-src {_csp_hash(script)}; "
+            "base-uri 'none'; form-action 'none'"
+        ),
+    }
+    head, mark, tail = _template().render(**context).partition(_DATA_MARK)
+    if not mark:
+        raise RuntimeError("the runbook template lost its data block")
+    out.write(head)
+    _write_page_data(out, plan, apps)
+    out.write(tail)
+
+
+def render_html(plan: Mapping[str, Any]) -> str:
+    """The runbook page as one HTML string."""
+    out = io.StringIO()
+    _render(plan, out)
+    return out.getvalue()
+
+
+def write_html(plan: dict, path: Path) -> None:
+    """Write the runbook page at `path`, atomically (a failure leaves no file behind)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or Path("."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            _render(plan, out)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,280 @@
+"""The Excel workbook, read back with openpyxl: sheets, headers, tables, validation, links, safety."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from planner.render import excel
+from planner.render.excel import SHEETS, STATUS_CHOICES, portal_url, write_workbook
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = Path(__file__).parent / "fixtures" / "plan_small.json"
+RISKY = ["=cmd|' /C calc'!A0", "+1", "-2+3", "@x", "\tx", "\rx", "=1+1", "#N/A"]
+
+
+def load_plan() -> dict[str, Any]:
+    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+
+
+def synthetic_plan(apps: int) -> dict[str, Any]:
+    spec = importlib.util.spec_from_file_location("bench_reports", ROOT / "benchmarks" / "reports.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.synthetic_plan(apps)
+
+
+def gateway_required(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a for a in plan["apps"] if a["integration"] == "gateway-required"]
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> openpyxl.Workbook:
+    path = tmp_path_factory.mktemp("xlsx") / "plan.xlsx"
+    write_workbook(load_plan(), path)
+    return openpyxl.load_workbook(path)
+
+
+def header(ws: Any) -> list[Any]:
+    return [c.value for c in next(ws.iter_rows(min_row=1, max_row=1))]
+
+
+def column(ws: Any, name: str) -> list[Any]:
+    idx = header(ws).index(name)
+    return [row[idx] for row in ws.iter_rows(min_row=2)]
+
+
+def test_sheets_come_from_the_spec_table_in_order(book: openpyxl.Workbook) -> None:
+    assert book.sheetnames == [s.name for s in SHEETS]
+    assert book.sheetnames[:3] == ["Summary", "Apps", "Steps"]
+    assert book.active.title == "Summary"
+
+
+@pytest.mark.parametrize("spec", [s for s in SHEETS if s.rows is not None], ids=lambda s: s.name)
+def test_table_sheets_have_headers_table_filter_and_frozen_header(book: openpyxl.Workbook, spec: Any) -> None:
+    ws = book[spec.name]
+    expected = [c.header for c in excel._all_columns(spec)]
+    assert header(ws) == expected
+    assert ws.freeze_panes == spec.freeze
+    (table,) = ws.tables.values()
+    assert table.ref == f"A1:{openpyxl.utils.get_column_letter(len(expected))}{max(2, ws.max_row)}"
+    assert table.autoFilter is not None and table.autoFilter.ref == table.ref
+    assert [c.name for c in table.tableColumns] == expected
+    if spec.consultant:
+        assert expected[-4:] == ["Status", "Owner", "Due", "Comment"]
+
+
+def test_apps_sheet_has_one_row_per_gateway_required_app_with_portal_links(book: openpyxl.Workbook) -> None:
+    plan = load_plan()
+    apps = gateway_required(plan)
+    ws = book["Apps"]
+    assert ws.max_row == 1 + len(apps)
+    names = [c.value for c in column(ws, "App")]
+    assert names == [a["site_name"] for a in apps]
+    links = [c.hyperlink.target for c in column(ws, "Portal")]
+    assert links == [portal_url(a["id"]) for a in apps]
+    assert all(link.startswith("https://portal.azure.com/#@/resource/subscriptions/") for link in links)
+    slots = [c.value for c in column(ws, "Slot")]
+    assert slots.count("staging") == 1
+
+
+def test_readiness_cells_are_coloured_by_readiness(book: openpyxl.Workbook) -> None:
+    fills = {}
+    for cell in column(book["Apps"], "Readiness"):
+        fills.setdefault(cell.value, set()).add(cell.fill.fgColor.rgb)
+    assert set(fills) == {"Ready", "Needs work", "Blocked"}
+    assert all(len(colours) == 1 for colours in fills.values())
+    assert len({next(iter(c)) for c in fills.values()}) == 3
+
+
+def test_status_column_is_a_validated_list_and_due_defaults_to_wave_end(book: openpyxl.Workbook) -> None:
+    for name in ("Apps", "Steps", "Gateways", "Subnets"):
+        ws = book[name]
+        status_letter = openpyxl.utils.get_column_letter(header(ws).index("Status") + 1)
+        lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
+        assert len(lists) == 1, name
+        assert lists[0].formula1 == '"' + ",".join(STATUS_CHOICES) + '"'
+        assert str(lists[0].sqref) == f"{status_letter}2:{status_letter}{max(2, ws.max_row)}"
+        assert {c.value for c in column(ws, "Status")} == {"Not started"}
+    dues = [c.value for c in column(book["Apps"], "Due")]
+    assert all(d is not None and d.year in (2026, 2027) for d in dues)
+
+
+def test_steps_sheet_lists_every_step_wave_by_wave(book: openpyxl.Workbook) -> None:
+    plan = load_plan()
+    expected = sum(len(a["steps"]) for a in gateway_required(plan)) + sum(
+        len(g["steps"]) for g in plan["gateways"]
+    )
+    ws = book["Steps"]
+    assert ws.max_row == 1 + expected
+    waves = [c.value for c in column(ws, "Wave")]
+    numbered = [w for w in waves if w is not None]
+    assert numbered == sorted(numbered)
+    assert waves[-1] is None  # the gateway clean-up without a wave comes last
+    commands = [c for c in column(ws, "Commands") if c.value]
+    assert all(c.alignment.wrap_text for c in commands)
+    assert any("\n" in c.value for c in commands)  # several commands of one step, one per line
+
+
+def test_summary_has_deadline_counts_savings_prices_and_two_charts(book: openpyxl.Workbook) -> None:
+    plan = load_plan()
+    ws = book["Summary"]
+    rows = {r[0].value: [c.value for c in r[1:]] for r in ws.iter_rows() if r[0].value}
+    assert rows["Days left"][0] == plan["days_left"]
+    assert rows["Gateway-required VNet integration retires on"][0].date().isoformat() == "2027-03-31"
+    assert rows["Ready"][0] == plan["summary"]["readiness"]["ready"]
+    assert rows["Blocked"][0] == plan["summary"]["readiness"]["blocked"]
+    assert rows["Yearly savings"][0] == plan["summary"]["yearly_savings"]
+    assert rows["Prices from"][0] == plan["prices"]["source"]
+    assert rows["Classic VNet"][0] == 1
+    assert "Subscription NOT read" in rows
+    assert len(ws._charts) == 2
+    internal = {
+        c.value: c.hyperlink.location
+        for r in ws.iter_rows()
+        for c in r
+        if c.hyperlink and c.hyperlink.location
+    }
+    assert internal["Steps"] == "'Steps'!A1"
+    external = [c.hyperlink.target for r in ws.iter_rows() for c in r if c.hyperlink and c.hyperlink.target]
+    assert external and all(t.startswith("https://learn.microsoft.com/") for t in external)
+
+
+def test_evidence_and_codes_sheets(book: openpyxl.Workbook) -> None:
+    plan = load_plan()
+    ws = book["Evidence"]
+    codes = [c.value for c in column(ws, "Code")]
+    assert "CROSS_REGION" in codes and "S2S" in codes and "KEYVAULT_REFERENCES" in codes
+    assert "(missing)" in [c.value for c in column(ws, "Value")]
+    assert all(c.hyperlink.target.startswith("https://portal.azure.com/") for c in column(ws, "Resource"))
+    legend = book["Codes"]
+    assert [c.value for c in column(legend, "Code")] == list(plan["codes"])
+    meanings = {
+        r.value: m.value for r, m in zip(column(legend, "Code"), column(legend, "Meaning"), strict=True)
+    }
+    assert meanings["LINUX"] == plan["codes"]["LINUX"]["meaning"]
+
+
+def test_text_from_data_is_never_a_formula(tmp_path: Path) -> None:
+    plan = load_plan()
+    apps = gateway_required(plan)
+    for app, text in zip(apps, RISKY, strict=False):
+        app["site_name"] = app["name"] = text
+        app["tags"] = {"x": "1", "@owner": text}
+    apps[0]["steps"][0]["commands"] = ['=HYPERLINK("http://evil")', "-c"]
+    plan["gateways"][0]["name"] = "+gw"
+    plan["codes"]["LINUX"]["meaning"] = "=2*3"
+    path = tmp_path / "plan.xlsx"
+    write_workbook(plan, path)
+    book = openpyxl.load_workbook(path)
+    for ws in book:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+    names = column(book["Apps"], "App")
+    for cell, text in zip(names, RISKY, strict=False):
+        expected = text.replace("\r", "\n") if text.startswith("\r") else text
+        assert cell.value in (text, expected)
+        assert cell.data_type == "s" and cell.quotePrefix, cell.value
+    tags = [c.value for c in column(book["Apps"], "Tags")]
+    assert tags[0] == f"@owner={RISKY[0]}; x=1"
+    plain = column(book["Apps"], "Resource group")[0]
+    assert not plain.quotePrefix
+
+
+def test_illegal_characters_are_dropped_and_long_text_truncated(tmp_path: Path) -> None:
+    plan = load_plan()
+    app = gateway_required(plan)[0]
+    app["site_name"] = "bad\x01\x1fname"
+    app["steps"][0]["validation"] = "v" * 40_000
+    path = tmp_path / "plan.xlsx"
+    write_workbook(plan, path)
+    book = openpyxl.load_workbook(path)
+    assert column(book["Apps"], "App")[0].value == "badname"
+    long = [c.value for c in column(book["Steps"], "Validation") if c.value and c.value.startswith("vvv")]
+    assert (
+        len(long) == 1
+        and len(long[0]) <= excel.EXCEL_MAX_TEXT
+        and long[0].endswith("(truncated; see plan.json)")
+    )
+
+
+def test_empty_plan_still_gives_valid_tables(tmp_path: Path) -> None:
+    plan = load_plan()
+    plan.update(apps=[], gateways=[], subnets=[], waves=[], codes={}, schedule=None)
+    path = tmp_path / "plan.xlsx"
+    write_workbook(plan, path)
+    book = openpyxl.load_workbook(path)
+    for spec in SHEETS[1:]:
+        (table,) = book[spec.name].tables.values()
+        assert table.ref.endswith("2")
+
+
+def test_link_limit_and_row_limit_degrade_with_a_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(excel, "MAX_LINKS_PER_SHEET", 3)
+    monkeypatch.setattr(excel, "EXCEL_MAX_ROWS", 12)  # 10 data rows per sheet
+    path = tmp_path / "plan.xlsx"
+    write_workbook(load_plan(), path)
+    book = openpyxl.load_workbook(path)
+    portal = column(book["Apps"], "Portal")
+    assert [bool(c.hyperlink) for c in portal] == [True] * 3 + [False] * (len(portal) - 3)
+    assert portal[3].value.startswith("https://portal.azure.com/")
+    assert book["Steps"].max_row == 11
+    notes = [r[1].value for r in book["Summary"].iter_rows() if r[0].value == "Note"]
+    assert any("Steps" in n and "rows fit in Excel" in n for n in notes)
+
+
+def test_failed_write_leaves_no_file_and_keeps_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "plan.xlsx"
+    path.write_bytes(b"old")
+
+    def broken(lk: Any) -> Any:
+        yield {"target": "x"}
+        raise RuntimeError("boom")
+
+    specs = [
+        s if s.name != "Steps" else excel.SheetSpec(s.name, s.description, s.columns, broken) for s in SHEETS
+    ]
+    monkeypatch.setattr(excel, "SHEETS", tuple(specs))
+    with pytest.raises(RuntimeError, match="boom"):
+        write_workbook(load_plan(), path)
+    assert path.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.xlsx"]
+
+
+def test_streamed_workbook_of_a_larger_plan(tmp_path: Path) -> None:
+    plan = synthetic_plan(600)
+    path = tmp_path / "plan.xlsx"
+    write_workbook(plan, path)
+    book = openpyxl.load_workbook(path, read_only=True)
+    assert book["Apps"].max_row == 601
+    steps = sum(len(a["steps"]) for a in plan["apps"]) + sum(len(g["steps"]) for g in plan["gateways"])
+    assert book["Steps"].max_row == 1 + steps
+
+
+def test_fixture_follows_the_plan_schema() -> None:
+    schema_path = ROOT / "docs" / "plan.schema.json"
+    if not schema_path.exists():
+        pytest.skip("docs/plan.schema.json is not there")
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(load_plan(), json.loads(schema_path.read_text(encoding="utf-8")))
+
+
+def test_real_sample_plan_renders(tmp_path: Path) -> None:
+    pipeline = pytest.importorskip("planner.pipeline")
+    plan = pipeline.run_plan(ROOT / "samples" / "contoso")
+    path = tmp_path / "plan.xlsx"
+    write_workbook(copy.deepcopy(plan), path)
+    book = openpyxl.load_workbook(path)
+    assert book["Apps"].max_row == 1 + len(gateway_required(plan))
