@@ -1,0 +1,351 @@
+"""One bash and one PowerShell script per wave, from the steps in plan.json.
+
+Dry run by default: a script prints every command and runs none; `--execute` (`-Execute`) runs the
+automated steps in order and stops at each manual one, which `--from N` (`-From N`) resumes after.
+Commands are taken from plan.json, split back into words with `shlex.split` (they were joined with
+the matching quoting) and re-quoted for each shell, so no value from the inventory is ever
+interpreted by the shell. Rollback steps are written as comments: a rollback is a decision, not a
+default.
+"""
+
+from __future__ import annotations
+
+import shlex
+import stat
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from planner.steps.facts import id_part
+from planner.steps.step import join, placeholders, quote
+
+# Exit code of a script that stopped at a manual step (0 done, 1 a command failed, 2 bad usage).
+EXIT_MANUAL = 3
+
+
+@dataclass(frozen=True)
+class ScriptStep:
+    """A step as a script runs it: its number in the wave, whose step it is, and the step itself."""
+
+    number: int
+    owner: str
+    step: Mapping[str, Any]
+
+    @property
+    def runnable(self) -> bool:
+        """Automated steps whose commands are all az commands without placeholders run; the rest print."""
+        commands = self.step.get("commands") or []
+        return not self.step.get("manual") and all(
+            c.startswith("az ") and not placeholders(c) for c in commands
+        )
+
+
+def write_scripts(plan: Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """Write wave-NN.sh and wave-NN.ps1 for every wave of the plan; return the paths written."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    apps = {str(a.get("id", "")).lower(): a for a in plan.get("apps") or []}
+    gateways = {str(g.get("id", "")).lower(): g for g in plan.get("gateways") or []}
+    names = {str(a.get("subscription_id", "")).lower(): a.get("subscription_name") for a in apps.values()}
+    names.update({str(s.get("id", "")).lower(): s.get("name") for s in plan.get("subscriptions") or []})
+    written: list[Path] = []
+    for wave in plan.get("waves") or []:
+        owners = [apps[i.lower()] for i in wave.get("app_ids") or [] if i.lower() in apps]
+        owners += [gateways[i.lower()] for i in wave.get("gateway_ids") or [] if i.lower() in gateways]
+        steps, rollbacks = _sequence(owners)
+        subscriptions = _subscriptions(owners, names)
+        stem = f"wave-{int(wave['number']):02d}"
+        bash = out_dir / f"{stem}.sh"
+        bash.write_text(render_bash(plan, wave, steps, rollbacks, subscriptions), encoding="utf-8")
+        bash.chmod(bash.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        pwsh = out_dir / f"{stem}.ps1"
+        pwsh.write_text(render_powershell(plan, wave, steps, rollbacks, subscriptions), encoding="utf-8")
+        written += [bash, pwsh]
+    return written
+
+
+def _sequence(owners: Iterable[Mapping[str, Any]]) -> tuple[list[ScriptStep], list[ScriptStep]]:
+    """Steps numbered through the wave, and the rollback steps (kept aside, never run)."""
+    steps: list[ScriptStep] = []
+    rollbacks: list[ScriptStep] = []
+    for owner in owners:
+        name = str(owner.get("name") or owner.get("id"))
+        for step in owner.get("steps") or []:
+            if step.get("phase") == "rollback":
+                rollbacks.append(ScriptStep(0, name, step))
+            else:
+                steps.append(ScriptStep(len(steps) + 1, name, step))
+    return steps, rollbacks
+
+
+def _subscriptions(owners: Iterable[Mapping[str, Any]], names: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(id, name) of every subscription the wave touches; the name from plan.subscriptions or the app."""
+    found: dict[str, tuple[str, str]] = {}
+    for owner in owners:
+        sub = id_part(str(owner.get("id") or ""), "subscriptions")
+        if sub and sub.lower() not in found:
+            label = names.get(sub.lower()) or owner.get("subscription_name") or ""
+            found[sub.lower()] = (sub, str(label))
+    return [found[key] for key in sorted(found)]
+
+
+def _lines(text: Any) -> list[str]:
+    """Text as comment-safe lines: nothing from the inventory may end a comment early."""
+    return [line for line in str(text or "").replace("\r", "").split("\n") if line.strip()]
+
+
+# --- bash ---------------------------------------------------------------------------------------
+
+BASH_FUNCTIONS = r"""
+usage() {
+  sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --execute) EXECUTE=1 ;;
+    --from) FROM="${2:-}"; shift ;;
+    --from=*) FROM="${1#--from=}" ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$FROM" in ''|*[!0-9]*) echo "--from needs a step number" >&2; exit 2 ;; esac
+
+STEP=0
+trap 'status=$?; if [ "$status" -ne 0 ] && [ "$status" -ne __EXIT_MANUAL__ ]; then echo "FAILED at step $STEP: see its rollback in this script or in plan.json" >&2; fi' EXIT
+
+step() {  # step NUMBER OWNER TITLE
+  STEP="$1"
+  if [ "$STEP" -ge "$FROM" ]; then printf '\n=== Step %s — %s: %s\n' "$1" "$2" "$3"; fi
+}
+run() {  # run SHOWN WORD...: SHOWN is the command as plan.json writes it
+  local shown="$1"; shift
+  if [ "$STEP" -lt "$FROM" ]; then return 0; fi
+  if [ "$EXECUTE" -eq 1 ]; then
+    printf '+ %s\n' "$shown"
+    "$@"
+  else
+    printf '  would run: %s\n' "$shown"
+  fi
+}
+say() {  # say TEXT: prints with the step (validation, notes, manual commands)
+  if [ "$STEP" -ge "$FROM" ]; then printf '  %s\n' "$1"; fi
+}
+manual() {  # manual: stop here when executing; a person does this step
+  if [ "$STEP" -lt "$FROM" ] || [ "$EXECUTE" -ne 1 ]; then return 0; fi
+  printf '\nMANUAL STEP %s: do it by hand as shown above, then resume with:\n  %s --execute --from %s\n' \
+    "$STEP" "$0" "$((STEP + 1))"
+  exit __EXIT_MANUAL__
+}
+
+if [ "$EXECUTE" -eq 1 ]; then
+  command -v az >/dev/null 2>&1 || { echo "az (Azure CLI) is not on PATH" >&2; exit 1; }
+  for sub in ${SUBSCRIPTIONS[@]+"${SUBSCRIPTIONS[@]}"}; do
+    az account show --subscription "$sub" --query id -o tsv >/dev/null
+  done
+else
+  echo "DRY RUN: nothing is changed. Run with --execute to carry out the steps."
+fi
+""".replace("__EXIT_MANUAL__", str(EXIT_MANUAL))
+
+
+def render_bash(
+    plan: Mapping[str, Any],
+    wave: Mapping[str, Any],
+    steps: Sequence[ScriptStep],
+    rollbacks: Sequence[ScriptStep],
+    subscriptions: Sequence[tuple[str, str]],
+) -> str:
+    """The bash script of one wave."""
+    q = quote
+    name = Path(f"wave-{int(wave['number']):02d}.sh").name
+    out = [
+        "#!/usr/bin/env bash",
+        f"# {_one_line(wave.get('name'))}: {wave.get('start')} to {wave.get('end')}",
+        f"# Generated by vnet-planner {_one_line(plan.get('tool_version'))} from the plan of "
+        f"{_one_line(plan.get('generated_at'))}; regenerate rather than edit.",
+        "#",
+        "# Dry run by default: prints every command and runs none.",
+        f"#   ./{name}                      print the commands",
+        f"#   ./{name} --execute            run them, stopping at each manual step",
+        f"#   ./{name} --execute --from N   resume at step N",
+        f"# Exit codes: 0 done, 1 a command failed, 2 bad usage, {EXIT_MANUAL} stopped at a manual step.",
+        f"# Gateway-required integration stops working on {plan.get('retirement_date') or '2027-03-31'}.",
+        "set -euo pipefail",
+        "",
+        "# --- parameters ---------------------------------------------------------------",
+        f"WAVE={int(wave['number'])}",
+        f"WAVE_START={q(str(wave.get('start') or ''))}",
+        f"WAVE_END={q(str(wave.get('end') or ''))}",
+        "SUBSCRIPTIONS=(",
+        *[f"  {q(sub)}  # {_one_line(label)}" if label else f"  {q(sub)}" for sub, label in subscriptions],
+        ")",
+        "EXECUTE=0  # --execute sets it",
+        "FROM=1     # --from N sets it",
+        'echo "Wave $WAVE: $WAVE_START to $WAVE_END"',
+        BASH_FUNCTIONS,
+        "# --- steps --------------------------------------------------------------------",
+    ]
+    for s in steps:
+        step = s.step
+        out.append("")
+        out += [f"# {line}" for line in _lines(step.get("notes"))]
+        out.append(f"step {s.number} {q(s.owner)} {q(_one_line(step.get('title')))}")
+        if s.runnable:
+            for command in step.get("commands") or []:
+                out.append(f"run {q(command)} {join(shlex.split(command))}")
+        else:
+            out.append(f"say {q('MANUAL: ' + _one_line(step.get('title')))}")
+            out += [f"say {q('$ ' + c)}" for c in step.get("commands") or []]
+            out += [f"say {q('note: ' + line)}" for line in _lines(step.get("notes"))]
+        if step.get("validation"):
+            out.append(f"say {q('check: ' + _one_line(step.get('validation')))}")
+        if not s.runnable:
+            out.append("manual")
+    out += ["", "echo", 'echo "Wave $WAVE: all steps done."', ""]
+    out += _rollback_comments(rollbacks)
+    return "\n".join(out) + "\n"
+
+
+def _rollback_comments(rollbacks: Sequence[ScriptStep]) -> list[str]:
+    if not rollbacks:
+        return []
+    out = ["# --- rollbacks (never run by this script; see plan.json) ---------------------"]
+    for s in rollbacks:
+        out.append(f"# {s.owner}: {_one_line(s.step.get('title'))}")
+        out += [f"#   {_one_line(c)}" for c in s.step.get("commands") or []]
+        out += [f"#   {line}" for line in _lines(s.step.get("notes"))]
+    return out
+
+
+# --- PowerShell ---------------------------------------------------------------------------------
+
+PS_FUNCTIONS = r"""
+$script:Step = 0
+
+function Start-Step([int]$Number, [string]$Owner, [string]$Title) {
+    $script:Step = $Number
+    if ($Number -ge $From) { Write-Host ("`n=== Step {0} — {1}: {2}" -f $Number, $Owner, $Title) }
+}
+
+function Invoke-Az([string]$Shown, [string[]]$Words) {
+    # Words are the command's arguments after 'az', each passed as one argument.
+    if ($script:Step -lt $From) { return }
+    if ($Execute) {
+        Write-Host "+ $Shown"
+        & az @Words
+        if ($LASTEXITCODE -ne 0) {
+            throw "FAILED at step $($script:Step) (az exited with $LASTEXITCODE): see its rollback in this script or in plan.json"
+        }
+    } else {
+        Write-Host "  would run: $Shown"
+    }
+}
+
+function Write-StepText([string]$Text) {
+    if ($script:Step -ge $From) { Write-Host "  $Text" }
+}
+
+function Stop-ForManualStep {
+    if ($script:Step -lt $From -or -not $Execute) { return }
+    Write-Host ("`nMANUAL STEP {0}: do it by hand as shown above, then resume with:`n  {1} -Execute -From {2}" -f $script:Step, $PSCommandPath, ($script:Step + 1))
+    exit __EXIT_MANUAL__
+}
+
+if ($Execute) {
+    if (-not (Get-Command az -ErrorAction SilentlyContinue)) { throw 'az (Azure CLI) is not on PATH' }
+    foreach ($sub in $Subscriptions) {
+        & az account show --subscription $sub --query id -o tsv | Out-Null
+        if ($LASTEXITCODE -ne 0) { throw "cannot use subscription ${sub}: run az login first" }
+    }
+} else {
+    Write-Host 'DRY RUN: nothing is changed. Run with -Execute to carry out the steps.'
+}
+""".replace("__EXIT_MANUAL__", str(EXIT_MANUAL))
+
+
+def ps_quote(text: str) -> str:
+    """A PowerShell single-quoted string: nothing inside is expanded; quotes (also typographic ones) double."""
+    out = []
+    for ch in text:
+        out.append(ch * 2 if ch in "'\u2018\u2019\u201a\u201b" else ch)
+    return "'" + "".join(out) + "'"
+
+
+def render_powershell(
+    plan: Mapping[str, Any],
+    wave: Mapping[str, Any],
+    steps: Sequence[ScriptStep],
+    rollbacks: Sequence[ScriptStep],
+    subscriptions: Sequence[tuple[str, str]],
+) -> str:
+    """The PowerShell script of one wave (PowerShell 7.3 or later: arguments pass to az verbatim)."""
+    q = ps_quote
+    name = f"wave-{int(wave['number']):02d}.ps1"
+    out = [
+        "#Requires -Version 7.3",
+        "<#",
+        ".SYNOPSIS",
+        f"    {_one_line(wave.get('name'))}: {wave.get('start')} to {wave.get('end')}",
+        ".DESCRIPTION",
+        f"    Generated by vnet-planner {_one_line(plan.get('tool_version'))} from the plan of "
+        f"{_one_line(plan.get('generated_at'))}; regenerate rather than edit.",
+        "    Dry run by default: prints every command and runs none.",
+        f"      ./{name}                     print the commands",
+        f"      ./{name} -Execute            run them, stopping at each manual step",
+        f"      ./{name} -Execute -From N    resume at step N",
+        f"    Exit codes: 0 done, 1 a command failed, {EXIT_MANUAL} stopped at a manual step.",
+        f"    Gateway-required integration stops working on {plan.get('retirement_date') or '2027-03-31'}.",
+        "#>",
+        "[CmdletBinding()]",
+        "param(",
+        "    [switch]$Execute,",
+        "    [ValidateRange(1, [int]::MaxValue)][int]$From = 1",
+        ")",
+        "Set-StrictMode -Version Latest",
+        "$ErrorActionPreference = 'Stop'",
+        "# Pass each argument to az exactly as written (JSON and JMESPath included).",
+        "$PSNativeCommandArgumentPassing = 'Standard'",
+        "",
+        "# --- parameters ---------------------------------------------------------------",
+        f"$Wave = {int(wave['number'])}",
+        f"$WaveStart = {q(str(wave.get('start') or ''))}",
+        f"$WaveEnd = {q(str(wave.get('end') or ''))}",
+        "$Subscriptions = @(",
+        *[
+            f"    {q(sub)}  # {_one_line(label)}" if label else f"    {q(sub)}"
+            for sub, label in subscriptions
+        ],
+        ")",
+        'Write-Host "Wave ${Wave}: $WaveStart to $WaveEnd"',
+        PS_FUNCTIONS,
+        "# --- steps --------------------------------------------------------------------",
+    ]
+    for s in steps:
+        step = s.step
+        out.append("")
+        out += [f"# {line}" for line in _lines(step.get("notes"))]
+        out.append(f"Start-Step {s.number} {q(s.owner)} {q(_one_line(step.get('title')))}")
+        if s.runnable:
+            for command in step.get("commands") or []:
+                words = shlex.split(command)[1:]
+                out.append(f"Invoke-Az {q(command)} @({', '.join(q(w) for w in words)})")
+        else:
+            out.append(f"Write-StepText {q('MANUAL: ' + _one_line(step.get('title')))}")
+            out += [f"Write-StepText {q('$ ' + c)}" for c in step.get("commands") or []]
+            out += [f"Write-StepText {q('note: ' + line)}" for line in _lines(step.get("notes"))]
+        if step.get("validation"):
+            out.append(f"Write-StepText {q('check: ' + _one_line(step.get('validation')))}")
+        if not s.runnable:
+            out.append("Stop-ForManualStep")
+    out += ["", 'Write-Host "`nWave ${Wave}: all steps done."', ""]
+    out += _rollback_comments(rollbacks)
+    return "\n".join(out) + "\n"
+
+
+def _one_line(text: Any) -> str:
+    """Text on one line, unable to close a PowerShell block comment."""
+    return " ".join(str(text or "").split()).replace("#>", "# >")

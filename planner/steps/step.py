@@ -1,0 +1,161 @@
+"""One runbook step, the az command lines in it, and the placeholders a person must fill in.
+
+Commands are built as argument lists and joined with `shlex.join`, so each string in plan.json is
+copy-pasteable into bash and `shlex.split` gives back the exact arguments (the script writer relies
+on that to re-quote them for PowerShell).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+ARM = "https://management.azure.com"
+WEB_API = "2024-11-01"  # the api-version azure-facts §6 uses for virtualNetworkConnections
+PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
+_UNSAFE = re.compile(r"[^\w@%+=:,./-]", re.ASCII)  # the characters shlex.quote leaves bare, inverted
+_SPECIAL_IN_DOUBLE_QUOTES = re.compile(r'[$`"\\!]')
+
+# Why a value cannot come from the plan. A step that still holds one of these is manual: the
+# scripts print it and stop rather than send a literal "<...>" to Azure.
+PLACEHOLDER_WHY: dict[str, str] = {
+    "<MIGRATED_VNET_ID>": "the classic VNet gets its Resource Manager id only when its migration is committed; "
+    "read it with the `az network vnet list` command of the migration step",
+    "<MIGRATED_VNET_RESOURCE_GROUP>": "Azure picks the resource group of a migrated classic VNet at commit time",
+    "<TARGET_VNET_ID>": "the plan has no target VNet for this app (see its target_reason)",
+    "<TARGET_VNET_NAME>": "the plan has no target VNet for this app (see its target_reason)",
+    "<TARGET_VNET_RESOURCE_GROUP>": "the plan has no target VNet for this app (see its target_reason)",
+    "<TARGET_SUBNET_NAME>": "the plan has no target subnet for this app (see its target_reason)",
+    "<TARGET_SUBNET_PREFIX>": "the plan has no free range for this app's subnet (see its target_reason)",
+    "<RESOURCE_GROUP>": "the resource id in the plan names no resource group",
+    "<TARGET_LOCATION>": "the plan gives no region for this app",
+    "<P2S_POOL>": "the inventory shows no point-to-site pool for this app's gateway",
+    "<CERT_BLOB_FROM_PREVIOUS_COMMAND>": "Azure returns the certificate only when the connection is re-created",
+    "<VPN_PACKAGE_URL_FROM_PREVIOUS_COMMAND>": "Azure generates the VPN client package URL on request",
+    "<RUNTIME>": "the inventory does not hold the app's runtime stack; copy it from the old app "
+    "(`az webapp config show --query linuxFxVersion` or `az functionapp config show`)",
+    "<CONTAINER_IMAGE>": "the inventory does not hold the container image; copy windowsFxVersion from the old app",
+    "<STORAGE_ACCOUNT>": "a function app needs its storage account (AzureWebJobsStorage); settings are not read",
+    "<SLOT_NAME>": "the inventory says the site has slots but lists none of them",
+    "<ROOT_CERT_NAME>": "the inventory does not say which root certificate App Service registered for these apps",
+    "<CONNECTION_NAME>": "the plan does not name the app's gateway-required connection (Azure names it after the VNet)",
+    "<CLASSIC_VNET_NAME>": "the plan does not name the classic VNet",
+    "<VAULT_NAME>": "the plan names neither the vault nor its id",
+    "<TARGET_VNET_PREFIX>": "the plan proposes no address space for the new VNet",
+    "<ZONE_RESOURCE_GROUP>": "private DNS zones are not in the inventory",
+    "<ZONE_NAME>": "private DNS zones are not in the inventory",
+}
+
+
+def az(template: str, /, **values: str | Sequence[str] | None) -> str:
+    """An `az ...` command line from a one-line template such as
+    `"network vnet show --ids {vnet} --query {q}"`.
+
+    A `{name}` word takes the value given for it (a list adds several words). A missing value
+    (None or empty) drops the word, and the flag before it, so optional flags read naturally:
+    `--subscription {sub}` disappears when the subscription is unknown.
+    """
+    argv = ["az"]
+    for word in _words(template):
+        if not (word.startswith("{") and word.endswith("}")):
+            argv.append(word)
+            continue
+        value = values[word[1:-1]]
+        if not value:
+            if argv[-1].startswith("-"):
+                argv.pop()
+            continue
+        if isinstance(value, str):
+            argv.append(value)
+        else:
+            argv.extend(value)
+    return join(argv)
+
+
+@lru_cache(maxsize=1024)
+def _words(template: str) -> tuple[str, ...]:
+    return tuple(template.split())
+
+
+@lru_cache(maxsize=1 << 16)  # flags, ids and names repeat across thousands of commands
+def quote(word: str) -> str:
+    """Bash quoting that reads like a person wrote it, and that `shlex.split` undoes exactly.
+
+    Single quotes as `shlex.quote` does, except that a word holding single quotes (JMESPath and KQL
+    string literals) gets double quotes when nothing in it is special inside them.
+    """
+    if word and not _UNSAFE.search(word):
+        return word
+    if "'" in word and not _SPECIAL_IN_DOUBLE_QUOTES.search(word):
+        return f'"{word}"'
+    return shlex.quote(word)
+
+
+def join(argv: Sequence[str]) -> str:
+    """A command line from its words (the inverse of `shlex.split`)."""
+    return " ".join(quote(w) for w in argv)
+
+
+def arm_url(resource_id: str, suffix: str = "", api: str = WEB_API) -> str:
+    """The management URL of a resource (or a child path below it) for `az rest`."""
+    return f"{ARM}{resource_id}{suffix}?api-version={api}"
+
+
+def placeholders(text: str) -> list[str]:
+    """Placeholders still in a text, in order of appearance, without repeats."""
+    seen: list[str] = []
+    if "<" not in text:  # the common case, and much cheaper than the pattern
+        return seen
+    for found in PLACEHOLDER.findall(text):
+        if found not in seen:
+            seen.append(found)
+    return seen
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step before it gets its number: what to run, how to check it, how to undo it."""
+
+    phase: str
+    title: str
+    commands: tuple[str, ...] = ()
+    validation: str = ""
+    rollback: str = ""
+    bicep: str | None = None
+    manual: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def finished(self) -> Step:
+        """The step with its placeholders explained; a placeholder in a command makes it manual."""
+        if not any("<" in c for c in self.commands) and "<" not in (self.bicep or ""):
+            return self  # the common case: nothing to fill in
+        missing = placeholders(" ".join(self.commands) + " " + (self.bicep or ""))
+        if not missing:
+            return self
+        why = [
+            f"Fill in {p}: {PLACEHOLDER_WHY.get(p, 'the plan does not hold this value')}." for p in missing
+        ]
+        return replace(self, manual=True, notes=self.notes + tuple(why))
+
+    def as_dict(self, order: int) -> dict[str, Any]:
+        """The plan.json shape (docs/plan-format.md), with `manual` and `notes` as extensions."""
+        return {
+            "order": order,
+            "phase": self.phase,
+            "title": self.title,
+            "commands": list(self.commands),
+            "bicep": self.bicep,
+            "validation": self.validation,
+            "rollback": self.rollback,
+            "manual": self.manual,
+            "notes": " ".join(self.notes) if self.notes else None,
+        }
+
+
+def numbered(steps: Iterable[Step]) -> list[dict[str, Any]]:
+    """Steps as plan.json dicts, numbered from 1 in the order given."""
+    return [step.finished().as_dict(i) for i, step in enumerate(steps, start=1)]
