@@ -205,9 +205,18 @@
         h('span', { class: 'kind' }, 'Not decided'), h('p', null, u.reason || 'Data was missing.')));
     });
     var body = h('div', { class: 'app-body' }, facts);
-    if (expl.childNodes.length) body.appendChild(expl);
-    body.appendChild(a.steps.length ? stepList(a, 'a') : h('p', null, 'No steps in the plan for this app.'));
+    if (expl.childNodes.length) {
+      body.appendChild(h('h4', null, 'What the codes mean for this app'));
+      body.appendChild(expl);
+    }
+    body.appendChild(h('h4', null, a.steps.length ? a.steps.length + ' steps' : 'No steps in the plan for this app.'));
+    if (a.steps.length) body.appendChild(stepList(a, 'a'));
     d.appendChild(body);
+  }
+
+  function codeBlock(text, label) {
+    return h('div', { class: 'cmd' }, h('pre', null, h('code', null, text)),
+      h('button', { type: 'button', class: 'copy', 'aria-label': label }, 'Copy'));
   }
 
   function stepList(owner, kind) {
@@ -220,10 +229,10 @@
       var li = h('li', { class: box.checked ? 'done' : '' },
         h('label', { class: 'step-head' }, box, h('span', { class: 'step-no' }, (j + 1) + '.'),
           s.ph ? h('span', { class: 'phase' }, s.ph) : null, h('span', { class: 'step-title' }, s.t)));
-      var text = s.cmd.join('\n') + (s.bicep ? (s.cmd.length ? '\n\n' : '') + s.bicep : '');
-      if (text) {
-        li.appendChild(h('div', { class: 'cmd' }, h('pre', null, h('code', null, text)),
-          h('button', { type: 'button', class: 'copy', 'aria-label': 'Copy the commands of step ' + (j + 1) }, 'Copy')));
+      if (s.cmd.length) li.appendChild(codeBlock(s.cmd.join('\n'), 'Copy the commands of step ' + (j + 1)));
+      if (s.bicep) {
+        li.appendChild(h('details', { class: 'bicep' }, h('summary', null, 'Bicep for this step'),
+          codeBlock(s.bicep, 'Copy the Bicep of step ' + (j + 1))));
       }
       if (s.v) li.appendChild(h('p', { class: 'step-check' }, h('b', null, 'Check: '), s.v));
       if (s.rb) li.appendChild(h('p', { class: 'step-back' }, h('b', null, 'Rollback: '), s.rb));

@@ -121,6 +121,8 @@ def test_steps_sheet_lists_every_step_wave_by_wave(book: openpyxl.Workbook) -> N
     commands = [c for c in column(ws, "Commands") if c.value]
     assert all(c.alignment.wrap_text for c in commands)
     assert any("\n" in c.value for c in commands)  # several commands of one step, one per line
+    bicep = [c.value for c in column(ws, "Bicep") if c.value]
+    assert len(bicep) == 1 and bicep[0].startswith("resource site 'Microsoft.Web/sites@")
 
 
 def test_summary_has_deadline_counts_savings_prices_and_two_charts(book: openpyxl.Workbook) -> None:

@@ -314,6 +314,12 @@ def test_copy_button_copies_the_commands(browser: Any, site: tuple[str, Path]) -
         card.locator("button.copy").first.click()
         _wait(lambda: card.locator("button.copy").first.inner_text() == "Copied")
         assert p.evaluate("() => navigator.clipboard.readText()") == "\n".join(app["steps"][0]["commands"])
+        slot = p.locator("details.app", has_text="staging").first
+        slot.locator("summary").click()
+        slot.locator("details.bicep summary").click()
+        slot.locator("details.bicep button.copy").click()
+        _wait(lambda: slot.locator("details.bicep button.copy").inner_text() == "Copied")
+        assert p.evaluate("() => navigator.clipboard.readText()").startswith("resource site ")
         assert page.errors == []
     finally:
         page.close()

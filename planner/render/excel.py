@@ -268,8 +268,6 @@ def _step_rows(lk: _Lookups) -> Iterator[Row]:
             sub_id = str(owner.get("subscription_id") or "")
             for step in owner.get("steps") or ():
                 commands = _join(step.get("commands"), "\n")
-                if step.get("bicep"):
-                    commands = (commands + "\n\n" if commands else "") + "// Bicep\n" + str(step["bicep"])
                 yield {
                     "wave": wave,
                     "target": owner.get("name") or _last(owner.get("id")),
@@ -280,6 +278,7 @@ def _step_rows(lk: _Lookups) -> Iterator[Row]:
                     "phase": step.get("phase"),
                     "title": step.get("title"),
                     "commands": commands,
+                    "bicep": step.get("bicep") or "",
                     "validation": step.get("validation"),
                     "rollback": step.get("rollback"),
                     "due": lk.wave_end(wave),
@@ -758,6 +757,15 @@ def _write_summary(ws: Any, lk: _Lookups, st: _Styles) -> None:
         row_no += 1
         return row_no
 
+    def long(label: Any, text: Any) -> None:
+        """A label and a text that may be long: the text wraps across columns B to the last one."""
+        text = str(_excel_value(text) or "")
+        lines = max(1, -(-len(text) // int(sum(widths[1:]) * 1.1)))
+        if lines > 1:
+            ws.row_dimensions[row_no + 1].height = 15 * min(lines, 27)
+        put(label, st.cell(text, "wrap"))
+        ws.merged_cells.add(f"B{row_no}:{get_column_letter(len(widths))}{row_no}")
+
     def section(title: str) -> None:
         put(None)
         put(*(st.cell(title if i == 0 else None, "section") for i in range(len(widths))))
@@ -820,7 +828,7 @@ def _write_summary(ws: Any, lk: _Lookups, st: _Styles) -> None:
     first_wave = last_wave = 0
     if waves:
         section("Waves")
-        head = ("Wave", "Number", "Ready", "Needs work", "Blocked", "Start", "End", "Gateways removed")
+        head = ("Name", "Wave", "Ready", "Needs work", "Blocked", "Start", "End", "Gateways removed")
         put(*(st.cell(h, "head") for h in head))
         per_wave: dict[Any, dict[str, int]] = {}
         for app in _gateway_required(plan):
@@ -830,7 +838,7 @@ def _write_summary(ws: Any, lk: _Lookups, st: _Styles) -> None:
         for wave in waves:
             counts = per_wave.get(wave["number"], {})
             put(
-                st.cell(wave.get("name") or f"Wave {wave['number']}"),
+                st.cell(_wave_name(wave)),
                 st.cell(wave["number"], "sint"),
                 st.cell(counts.get("ready", 0), "sint"),
                 st.cell(counts.get("needs-work", 0), "sint"),
@@ -857,7 +865,7 @@ def _write_summary(ws: Any, lk: _Lookups, st: _Styles) -> None:
         ("More per month if the gateways to verify can go", potential, "smoney"),
     ):
         put(st.cell(label), st.cell(value, style))
-    put(st.cell("Prices from"), st.cell(prices.get("source") or "not given"))
+    long(st.cell("Prices from"), prices.get("source") or "not given")
     put(st.cell("Prices as of"), st.cell(_date(prices.get("as_of")) or prices.get("as_of"), "sdate"))
 
     codes = plan.get("codes") or {}
@@ -887,17 +895,14 @@ def _write_summary(ws: Any, lk: _Lookups, st: _Styles) -> None:
             )
         for sub in failed:
             who = sub.get("name") or sub.get("id") or "?"
-            put(
-                st.cell("Subscription NOT read", "warn"),
-                st.cell(f"{who}: {sub.get('reason') or 'no reason given'}"),
-            )
+            long(st.cell("Subscription NOT read", "warn"), f"{who}: {sub.get('reason') or 'no reason given'}")
         for warning in warnings_:
-            put(st.cell("Warning"), st.cell(warning))
+            long(st.cell("Warning"), warning)
         if unknown_types:
             skipped = ", ".join(f"{t} ({n})" for t, n in unknown_types.items())
-            put(st.cell("Resource types skipped"), st.cell(skipped))
+            long(st.cell("Resource types skipped"), skipped)
         for note in lk.notes:
-            put(st.cell("Note", "warn"), st.cell(note))
+            long(st.cell("Note", "warn"), note)
 
     section("Sheets in this workbook")
     for spec in SHEETS[1:]:
@@ -909,6 +914,14 @@ def _write_summary(ws: Any, lk: _Lookups, st: _Styles) -> None:
         put(st.cell(title, "link", link=url))
 
     _add_summary_charts(ws, chart_row, (first_ready, last_ready), (first_wave, last_wave))
+
+
+def _wave_name(wave: Mapping[str, Any]) -> str:
+    """A wave's name without a leading "Wave N" (the number has its own column)."""
+    name, prefix = str(wave.get("name") or ""), f"wave {wave.get('number')}"
+    if name.lower().startswith(prefix):
+        name = name[len(prefix) :].lstrip(" —–-:·")
+    return name or f"Wave {wave.get('number')}"
 
 
 def _when(value: Any) -> str:
@@ -997,17 +1010,17 @@ SHEETS: tuple[SheetSpec, ...] = (
             _C("Wave", "wave", kind="int", width=8),
             _C("Subscription", "subscription", width=24),
             _C("Resource group", "resource_group", width=22),
-            _C("Kind", "kind", width=12),
+            _C("Kind", "kind", width=18),
             _C("Plan", "plan", width=20),
             _C("SKU", "sku", width=8),
             _C("OS", "os", width=9),
             _C("Location", "location", width=14),
             _C("VNet", "vnet", width=22),
             _C("Gateway", "gateway", width=20),
-            _C("Limitations", "limitations", width=30),
-            _C("Blockers", "blockers", width=24),
-            _C("Findings", "findings", width=24),
-            _C("Unknown", "unknown", width=22),
+            _C("Limitations", "limitations", width=36),
+            _C("Blockers", "blockers", width=34),
+            _C("Findings", "findings", width=34),
+            _C("Unknown", "unknown", width=30),
             _C("Strategy", "strategy", width=14),
             _C("Target VNet", "target_vnet", width=22),
             _C("Target subnet", "target_subnet", width=26),
@@ -1034,6 +1047,7 @@ SHEETS: tuple[SheetSpec, ...] = (
             _C("Phase", "phase", width=11),
             _C("What to do", "title", kind="wrap", width=40),
             _C("Commands", "commands", kind="wrap", width=70),
+            _C("Bicep", "bicep", kind="wrap", width=50),
             _C("Validation", "validation", kind="wrap", width=40),
             _C("Rollback", "rollback", kind="wrap", width=40),
         ),

@@ -270,12 +270,15 @@ def _wave_view(
     apps = sum(mix.values())
     parts = [f"{mix[key]} {label.lower()}" for key, label in READINESS if mix.get(key)]
     unscheduled = "apps without a wave" if apps else "gateway work without a wave"
+    name = str(wave.get("name") or "")
+    if number is not None and name.lower().startswith(f"wave {number}".lower()):
+        name = name[len(f"wave {number}") :].lstrip(" —–-:·")  # "Wave 1 — ready: ..." under "Wave 1"
     return {
         "counts": dict(mix),
         "number": number,
         "key": "none" if number is None else str(number),
         "title": f"Wave {number}" if number is not None else "Not scheduled",
-        "name": wave.get("name") or ("" if number is not None else unscheduled),
+        "name": name or ("" if number is not None else unscheduled),
         "dates": _span(wave.get("start"), wave.get("end")) if wave else "",
         "apps": apps,
         "mix": ", ".join(parts),
@@ -352,26 +355,37 @@ def _timeline(plan: Mapping[str, Any], waves: list[dict[str, Any]]) -> dict[str,
                 "late": end > retirement,
             }
         )
-    height = top + len(rows) * row_h + 12
+    height = top + len(rows) * row_h + 30
     return {
         "width": label_w + plot_w + 10,
         "height": height,
         "ticks": ticks,
         "rows": rows,
         "top": top - 8,
-        "bottom": height - 6,
+        "bottom": height - 22,
+        "label_y": height - 6,
         "deadline": {"x": x(retirement), "label": f"Retirement {_day(retirement.isoformat())}"},
         "today": {"x": x(as_of), "label": f"Plan date {_day(as_of.isoformat())}"} if as_of else None,
         "label_w": label_w,
     }
 
 
+# Words for the gateway uses of design.md, for a plan whose legend (plan["codes"]) lacks them.
+GATEWAY_USES = {
+    "S2S": "site-to-site VPN",
+    "VNET2VNET": "VNet-to-VNet connection",
+    "EXPRESSROUTE": "ExpressRoute connection",
+    "P2S_CLIENTS": "point-to-site VPN users",
+    "GATEWAY_TRANSIT": "gateway transit for peered VNets",
+}
+
+
 def _use(code: str, codes: Mapping[str, Any], weak: bool = False) -> dict[str, str]:
-    """A gateway use in words when the plan's legend has it (else its code); `?` marks a weak signal."""
+    """A gateway use in words (the plan's legend first); `?` marks a weak signal."""
     info = codes.get(code) or {}
     return {
         "code": code,
-        "label": str(info.get("title") or code) + ("?" if weak else ""),
+        "label": str(info.get("title") or GATEWAY_USES.get(code) or code) + ("?" if weak else ""),
         "meaning": str(info.get("meaning") or ""),
     }
 
@@ -384,16 +398,19 @@ def _gateway_rows(
     for gw in _gateways(plan):
         decision = gw.get("decommission") or ("yes" if gw.get("decommissionable") else "no")
         dependents = [app_names.get(str(d).lower()) or _last(d) for d in gw.get("dependents") or ()]
+        reason = str(gw.get("decommission_reason") or "")
         rows.append(
             {
                 "name": gw.get("name") or _last(gw.get("id")),
                 "url": portal_url(gw.get("id")),
                 "decision": decision,
                 "decision_label": DECISION_LABEL.get(decision, decision),
-                "reason": gw.get("decommission_reason") or "",
+                "reason": reason[:1].upper() + reason[1:],
                 "sku": gw.get("sku") or "",
                 "location": gw.get("location") or "",
-                "dependents": dependents,
+                "dependents": len(dependents),
+                "dependent_names": ", ".join(dependents[:10])
+                + (f" and {len(dependents) - 10} more" if len(dependents) > 10 else ""),
                 "other_uses": [_use(u, codes) for u in gw.get("other_uses") or ()]
                 + [_use(u, codes, weak=True) for u in gw.get("other_uses_weak") or ()],
                 "cost": _money(gw.get("monthly_cost"), currency),
