@@ -48,6 +48,7 @@ class GatewayReport:
     decommission: str = "no"
     reason: str = ""
     monthly_cost: float | None = None
+    app_root_certificates: list[str] = field(default_factory=list)  # root certs that are apps' certBlobs
 
     @property
     def other_uses(self) -> list[str]:
@@ -219,6 +220,9 @@ def analyse_gateways(
         users = [c for key in vnet_keys for c in by_vnet.get(key, [])]
         complete = all(c.cert_digest for c in users)
         report.uses = gateway_uses(tenant, gateway, digests, complete)
+        report.app_root_certificates = [
+            c.name for c in gateway.root_certificates if c.digest and c.digest in digests
+        ]
         report.monthly_cost = monthly_cost(prices, gateway.sku) if gateway.sku else None
         not_migrated = [d.app.name for d in report.dependents if norm_id(d.app.id) not in migrated]
         if report.other_uses:

@@ -120,6 +120,8 @@ def _context(tenant: Tenant, result: AppResult, gateway: GatewayReport | None) -
                 "vault": reference.vault_name,
                 "vault_id": vault.id if vault else None,
                 "restricted": vault.restricted if vault else None,
+                "public_network_access": vault.public_network_access if vault else None,
+                "default_action": vault.default_action if vault else None,
                 "status": reference.status,
             }
         )
@@ -226,6 +228,7 @@ def _gateway_dict(report: GatewayReport) -> dict[str, Any]:
         "p2s_protocols": list(gateway.p2s_protocols),
         "p2s_auth": list(gateway.p2s_auth),
         "root_certificates": [c.name for c in gateway.root_certificates],
+        "app_root_certificates": list(report.app_root_certificates),
         "public_ip_ids": list(gateway.public_ip_ids),
         "dependents": [d.app.id for d in report.dependents],
         "other_uses": report.other_uses,
