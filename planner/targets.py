@@ -326,7 +326,9 @@ def _same_region(
             )
     if any(":" in prefix for prefix in vnet.address_prefixes):
         # VNI-DOC (2023) lists an IPv4-only VNet as a requirement; later texts drop it (azure-facts §4).
-        target.notes.append("the VNet also has IPv6 address space: older docs required IPv4-only, verify first")
+        target.notes.append(
+            "the VNet also has IPv6 address space: older docs required IPv4-only, verify first"
+        )
     taken = space.taken_in(vnet)
     proposal = net.propose(space.vnet_space(vnet), taken, needed, PREFERRED_PREFIXLEN)
     if proposal is not None:
