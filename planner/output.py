@@ -55,6 +55,16 @@ def available(fmt: Format) -> bool:
     return True
 
 
+def _share_like_any_file(path: Path) -> None:
+    """Temporary files are private (0600); reports are for sharing: give them the umask's usual mode."""
+    umask = os.umask(0)
+    os.umask(umask)
+    paths = [path, *path.rglob("*")] if path.is_dir() else [path]
+    for item in paths:
+        executable = item.is_dir() or os.access(item, os.X_OK)
+        item.chmod((0o777 if executable else 0o666) & ~umask)
+
+
 def write_outputs(
     plan: dict[str, Any],
     out_dir: Path,
@@ -82,6 +92,7 @@ def write_outputs(
         written = []
         for name in produced:
             target = out_dir / name
+            _share_like_any_file(staging / name)
             if target.is_dir():
                 shutil.rmtree(target)
             os.replace(staging / name, target)

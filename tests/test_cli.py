@@ -102,3 +102,19 @@ def test_plan_json_matches_its_schema(tmp_path: Path) -> None:
     except jsonschema.ValidationError:
         return
     raise AssertionError("the schema accepted an integration kind that does not exist")
+
+
+def test_reports_get_ordinary_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    inventory = f.write(tmp_path / "inv", f.base_tenant())
+    out = tmp_path / "out"
+    old = os.umask(0o022)
+    try:
+        assert (
+            runner.invoke(app, ["plan", str(inventory), "--out", str(out), "--format", "json"]).exit_code == 0
+        )
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((out / "plan.json").stat().st_mode) == 0o644
