@@ -184,7 +184,7 @@
       if (t.newSubnet) notes.push('new subnet'); else notes.push('existing subnet');
       if (t.addition) notes.push('add ' + t.addition + ' to the address space');
       if (t.peerWith) notes.push('peer with ' + t.peerWith);
-      fact('Target', tgt + ': ' + notes.join(', '));
+      fact('Target', tgt + ': ' + notes.join(', ') + (t.notes && t.notes.length ? '. ' + t.notes.join('. ') : ''));
     }
     if (a.strat && a.strat.name) fact('Approach', a.strat.name + (a.strat.reason ? ': ' + a.strat.reason : ''));
     fact('App', [a.kind, a.os, a.loc].filter(Boolean).join(' · ') + (a.plan ? ' · plan ' + a.plan + (a.sku ? ' (' + a.sku + ')' : '') : ''));

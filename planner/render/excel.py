@@ -329,6 +329,7 @@ def _subnet_rows(lk: _Lookups) -> Iterator[Row]:
             "apps_count": len(app_ids),
             "apps": _join(lk.app_name(a) for a in app_ids),
             "vnet_url": portal_url(sn.get("vnet_id")),
+            "notes": _join(sn.get("notes"), "\n"),
         }
 
 
@@ -348,6 +349,7 @@ def _evidence_rows(lk: _Lookups) -> Iterator[Row]:
                 "field": ev.get("field"),
                 "value": _evidence_value(ev.get("value")),
                 "strength": ev.get("strength", ""),
+                "note": ev.get("note") or "",
             }
         for unknown in app.get("unknown") or ():
             yield {
@@ -373,6 +375,7 @@ def _evidence_rows(lk: _Lookups) -> Iterator[Row]:
                 "field": ev.get("field"),
                 "value": _evidence_value(ev.get("value")),
                 "strength": ev.get("strength", ""),
+                "note": ev.get("note") or "",
             }
 
 
@@ -921,6 +924,7 @@ def _wave_name(wave: Mapping[str, Any]) -> str:
     name, prefix = str(wave.get("name") or ""), f"wave {wave.get('number')}"
     if name.lower().startswith(prefix):
         name = name[len(prefix) :].lstrip(" —–-:·")
+        name = name[:1].upper() + name[1:]
     return name or f"Wave {wave.get('number')}"
 
 
@@ -1097,6 +1101,7 @@ SHEETS: tuple[SheetSpec, ...] = (
             _C("Plans", "plans", kind="wrap", width=30),
             _C("Apps (count)", "apps_count", kind="int", width=8),
             _C("Apps", "apps", kind="wrap", width=50),
+            _C("Notes", "notes", kind="wrap", width=40),
         ),
         rows=_subnet_rows,
         consultant=True,
@@ -1114,6 +1119,7 @@ SHEETS: tuple[SheetSpec, ...] = (
             _C("Field", "field", width=40),
             _C("Value", "value", kind="wrap", width=40),
             _C("Strength", "strength", width=9),
+            _C("Note", "note", kind="wrap", width=40),
         ),
         rows=_evidence_rows,
         freeze="D2",
@@ -1147,7 +1153,7 @@ def write_workbook(plan: dict, path: Path) -> None:
 @contextlib.contextmanager
 def _no_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector: with a large plan in memory, its full passes over every
-    object of the plan took more time than writing the rows (measured: 50,000 apps, 25 s -> 11 s).
+    object of the plan cost a third of the time (measured: 50,000 apps, 24.6 s -> 17.5 s).
     The writer makes no reference cycles worth collecting meanwhile."""
     enabled = gc.isenabled()
     gc.disable()

@@ -168,6 +168,7 @@ def _app_view(app: Mapping[str, Any], gateway_names: Mapping[str, str]) -> dict[
             "vnetPrefix": target.get("vnet_prefix") or "",
             "peerWith": _last(target.get("peer_with")) if target.get("peer_with") else "",
             "addition": target.get("address_space_addition") or "",
+            "notes": [str(n) for n in target.get("notes") or ()],
         }
         if target
         else None,
@@ -272,7 +273,8 @@ def _wave_view(
     unscheduled = "apps without a wave" if apps else "gateway work without a wave"
     name = str(wave.get("name") or "")
     if number is not None and name.lower().startswith(f"wave {number}".lower()):
-        name = name[len(f"wave {number}") :].lstrip(" —–-:·")  # "Wave 1 — ready: ..." under "Wave 1"
+        name = name[len(f"wave {number}") :].lstrip(" —–-:·")
+        name = name[:1].upper() + name[1:]  # "Wave 1 — ready: ..." under "Wave 1"
     return {
         "counts": dict(mix),
         "number": number,
