@@ -112,9 +112,10 @@ def test_reports_get_ordinary_permissions(tmp_path: Path) -> None:
     out = tmp_path / "out"
     old = os.umask(0o022)
     try:
-        assert (
-            runner.invoke(app, ["plan", str(inventory), "--out", str(out), "--format", "json"]).exit_code == 0
-        )
+        result = runner.invoke(app, ["plan", str(inventory), "--out", str(out), "--format", "json,xlsx,html"])
+        assert result.exit_code == 0
     finally:
         os.umask(old)
-    assert stat.S_IMODE((out / "plan.json").stat().st_mode) == 0o644
+    # The workbook and page are written through private temporary files first.
+    for name in ("plan.json", "plan.xlsx", "runbook.html"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o644, name
