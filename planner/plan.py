@@ -14,7 +14,7 @@ from planner.analyse import AppResult, analyse, run_rules
 from planner.cost import PriceTable
 from planner.gateways import GatewayReport, analyse_gateways
 from planner.model import Integration, Tenant, norm_id
-from planner.rules import RULES
+from planner.rules import GATEWAY_DOC, GATEWAY_USES, RULES
 from planner.rules.base import Kind, Status
 from planner.targets import Placement, place_targets
 
@@ -78,8 +78,20 @@ def codes_legend() -> dict[str, dict[str, str]]:
             "fix": r.fix,
             "finds": r.finds.split("\n\n")[0].replace("\n", " "),
             "doc": f"docs/codes.md#{r.code.lower().replace('_', '-')}",
+            "learn_url": r.learn,
         }
         for r in RULES
+    } | {
+        code: {
+            "kind": "gateway-use",
+            "title": title,
+            "meaning": meaning,
+            "fix": fix,
+            "finds": meaning,
+            "doc": "docs/codes.md#gateway-uses-gatewaysother_uses",
+            "learn_url": GATEWAY_DOC,
+        }
+        for code, (title, meaning, fix) in GATEWAY_USES.items()
     }
 
 

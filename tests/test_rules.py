@@ -291,6 +291,7 @@ def test_every_rule_has_a_yes_and_a_no_case() -> None:
 def test_every_rule_is_documented() -> None:
     for rule in RULES:
         assert rule.finds and rule.why and rule.fix, rule.code
+        assert rule.learn.startswith("https://learn.microsoft.com/"), rule.code
 
 
 def test_unknown_carries_a_reason(tmp_path: Path) -> None:

@@ -10,6 +10,42 @@ from __future__ import annotations
 from planner.rules import access, app, network
 from planner.rules.base import Kind, Rule
 
+# Microsoft Learn pages the codes rest on (azure-facts.md source keys GW-DOC, VNI-DOC, MIG-DOC).
+GW_DOC = "https://learn.microsoft.com/azure/app-service/configure-gateway-required-vnet-integration"
+VNI_DOC = "https://learn.microsoft.com/azure/app-service/overview-vnet-integration"
+MIG_DOC = "https://learn.microsoft.com/azure/app-service/migrate-gateway-based-vnet-integration"
+GATEWAY_DOC = "https://learn.microsoft.com/azure/vpn-gateway/point-to-site-about"
+
+# What else can use a VPN gateway (gateways[].other_uses); decided in planner/gateways.py.
+GATEWAY_USES: dict[str, tuple[str, str, str]] = {
+    "S2S": (
+        "Site-to-site VPN",
+        "An IPsec connection links the gateway to an on-premises network.",
+        "Keep the gateway; remove only the App Service root certificates and, once no one uses it, SSTP.",
+    ),
+    "VNET2VNET": (
+        "VNet-to-VNet VPN",
+        "A VNet-to-VNet connection uses the gateway.",
+        "Keep the gateway, or replace the connection with VNet peering before deleting it.",
+    ),
+    "EXPRESSROUTE": (
+        "ExpressRoute connection",
+        "An ExpressRoute connection names the gateway.",
+        "Keep the gateway.",
+    ),
+    "P2S_CLIENTS": (
+        "Other point-to-site users",
+        "Root certificates that match no app, AAD or RADIUS authentication, or IKEv2/OpenVPN clients: people "
+        "or devices connect with point-to-site VPN.",
+        "Keep the gateway; move those users from SSTP to IKEv2 or OpenVPN before 2027-03-31.",
+    ),
+    "GATEWAY_TRANSIT": (
+        "Gateway transit for peered VNets",
+        "A peered VNet reaches on-premises through this gateway (allowGatewayTransit / useRemoteGateways).",
+        "Keep the gateway.",
+    ),
+}
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "EXPRESSROUTE",
@@ -20,6 +56,7 @@ RULES: tuple[Rule, ...] = (
         "even in coexistence mode: the app cannot reach on-premises through ExpressRoute today.",
         fix="Regional integration uses normal VNet routing, so ExpressRoute (and BGP routes from it) "
         "reach the app's traffic once it is moved.",
+        learn=GW_DOC,
     ),
     Rule(
         "COEXISTENCE",
@@ -29,6 +66,7 @@ RULES: tuple[Rule, ...] = (
         why="The GatewaySubnet holds an ExpressRoute and a VPN gateway; gateway-required integration is not "
         "supported in coexistence mode.",
         fix="Move to regional integration; the VPN gateway may still be needed for site-to-site failover.",
+        learn=GW_DOC,
     ),
     Rule(
         "LINUX",
@@ -38,6 +76,7 @@ RULES: tuple[Rule, ...] = (
         why="Gateway-required integration works only for Windows apps: a Linux app with a gateway-required "
         "connection is a leftover that carries no traffic.",
         fix="Regional integration supports Linux; connect the app to the target subnet.",
+        learn=GW_DOC,
     ),
     Rule(
         "WINDOWS_CONTAINER",
@@ -47,6 +86,7 @@ RULES: tuple[Rule, ...] = (
         why="Gateway-required integration does not work from Windows containers.",
         fix="Regional integration supports Windows containers; size the subnet with one extra address per "
         "app per instance. Key Vault references and image pulls are not routed through it.",
+        learn=VNI_DOC,
     ),
     Rule(
         "SERVICE_ENDPOINTS",
@@ -57,6 +97,7 @@ RULES: tuple[Rule, ...] = (
         "from the point-to-site pool through the gateway and cannot use service endpoints.",
         fix="Enable the same service endpoints on the new integration subnet and add that subnet to each "
         "resource's virtual network rules before switching.",
+        learn=VNI_DOC,
     ),
     Rule(
         "KEYVAULT_REFERENCES",
@@ -67,6 +108,7 @@ RULES: tuple[Rule, ...] = (
         "public access; regional integration retries them through the VNet.",
         fix="Allow the new integration subnet on the vault (service endpoint rule) or reach it through a "
         "private endpoint; check keyVaultReferenceIdentity has access.",
+        learn=VNI_DOC,
     ),
     Rule(
         "CROSS_REGION",
@@ -76,6 +118,7 @@ RULES: tuple[Rule, ...] = (
         why="Regional integration needs a VNet in the app's own region.",
         fix="Create (or reuse) a VNet in the app's region, peer it with the old VNet (global peering, "
         "forwarded traffic allowed, gateway transit if on-premises is reached through it), integrate there.",
+        learn=MIG_DOC,
     ),
     Rule(
         "CLASSIC_VNET",
@@ -85,6 +128,7 @@ RULES: tuple[Rule, ...] = (
         why="Regional integration cannot reach a classic VNet, not even across peering; gateway-required "
         "was the only way.",
         fix="Migrate the classic VNet (and what runs in it) to Azure Resource Manager first, then plan again.",
+        learn=VNI_DOC,
     ),
     Rule(
         "NO_SUBNET_SPACE",
@@ -96,6 +140,7 @@ RULES: tuple[Rule, ...] = (
         fix="Add the proposed range to the VNet's address space (and to peerings' remote address spaces), "
         "then create the subnet there.",
         stage="placement",
+        learn=VNI_DOC,
     ),
     Rule(
         "TOO_MANY_SUBNETS",
@@ -107,6 +152,7 @@ RULES: tuple[Rule, ...] = (
         fix="Peer the extra VNets with one target VNet and integrate all apps of the plan there, or move some "
         "apps to another plan (blue-green).",
         stage="placement",
+        learn=VNI_DOC,
     ),
     Rule(
         "PLAN_UNSUPPORTED",
@@ -116,6 +162,7 @@ RULES: tuple[Rule, ...] = (
         why="The plan's tier, or the scale unit it runs on, cannot use regional integration.",
         fix="Scale the plan to a tier that supports it (e.g. PremiumV3; on Basic/Standard old scale units "
         "recreate the plan as PremiumV3 and scale down), or move the apps to a new plan (blue-green).",
+        learn=MIG_DOC,
     ),
     Rule(
         "P2S_POOL_NOT_RFC1918",
@@ -126,6 +173,7 @@ RULES: tuple[Rule, ...] = (
         "traffic from this pool may not reach the VNet.",
         fix="Nothing to fix if the app moves now: regional integration uses the subnet's addresses. "
         "Until then, change the pool to an RFC 1918 range.",
+        learn=GW_DOC,
     ),
     Rule(
         "RESYNC_REQUIRED",
@@ -136,6 +184,7 @@ RULES: tuple[Rule, ...] = (
         "network' runs on the plan, the app may not reach it.",
         fix="The move replaces the connection. If the move is weeks away, run 'Sync network' on the plan "
         "(restarts its apps).",
+        learn=GW_DOC,
     ),
     Rule(
         "GATEWAY_NOT_FOUND",
@@ -145,6 +194,7 @@ RULES: tuple[Rule, ...] = (
         why="Gateway-required integration rides on a VPN gateway with SSTP point-to-site; none was found "
         "in the integrated VNet, so the connection is probably broken already.",
         fix="Check the app's connectivity now; regional integration needs no gateway.",
+        learn=GW_DOC,
     ),
 )
 

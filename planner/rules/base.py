@@ -134,6 +134,7 @@ class Rule:
     why: str
     fix: str
     stage: str = "analysis"  # "placement": decided after target subnets are placed
+    learn: str = ""  # the Microsoft Learn page that documents the behaviour
 
     @property
     def finds(self) -> str:
