@@ -223,6 +223,7 @@ class Stats:
     max_in_flight: int = 0
     throttled: int = 0
     dropped: int = 0
+    connections: int = 0  # TCP connections accepted (keep-alive reuses them)
 
     def count(self, *, kind: str | None = None, status: int | None = None) -> int:
         """Requests of a kind ("arg" or "arm") and/or status."""
@@ -591,6 +592,8 @@ class _Server(ThreadingHTTPServer):
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         # The TLS handshake runs here, in the connection's own thread, not in the accept loop.
+        with self.fake._lock:
+            self.fake.stats.connections += 1
         try:
             request = self.context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):

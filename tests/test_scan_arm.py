@@ -127,7 +127,7 @@ def _run(
 ) -> tuple[dict[tuple[str, str], Result], ArmCollector]:
     connection = Connection.from_env(env=fake.env())
     credential = connection.credential()
-    transport = shared_transport(concurrency, connection.verify)
+    transport = shared_transport(concurrency, connection.verify, connection.endpoint)
     clients: dict[str, Any] = {}
     lock = threading.Lock()
 
@@ -260,5 +260,28 @@ def test_scheduler_alternates_subscriptions() -> None:
     order = []
     while (item := scheduler.next()) is not None:
         order.append(item[0].app.subscription)
-        scheduler.done()
+        scheduler.done(item[0])
     assert order == ["s1", "s2", "s1", "s2", "s1"]
+
+
+def test_scheduler_holds_a_subscription_to_its_remaining_reads() -> None:
+    def task(sub: str, n: int) -> Task:
+        rid = f"/subscriptions/{sub}/resourceGroups/r/providers/Microsoft.Web/sites/a{n}"
+        return Task(ArmCall.VNET_CONNECTIONS, AppRef(rid, sub, "r", f"a{n}", None))
+
+    scheduler = Scheduler([task("s1", n) for n in range(6)] + [task("s2", 9)])
+    first = scheduler.next()
+    assert first is not None and first[0].app.subscription == "s1"
+    scheduler.done(first[0], remaining=0)  # ARM says the quota is spent
+    handed = [scheduler.next(), scheduler.next()]
+    assert sorted(h[0].app.subscription for h in handed if h) == ["s1", "s2"]
+    probe = next(h[0] for h in handed if h and h[0].app.subscription == "s1")
+    # One probe of s1 is in flight; nothing more of s1 until it answers.
+    later: list[Any] = []
+    blocked = threading.Thread(target=lambda: later.append(scheduler.next()))
+    blocked.start()
+    blocked.join(0.2)
+    assert blocked.is_alive()
+    scheduler.done(probe, remaining=5)
+    blocked.join(1)
+    assert not blocked.is_alive() and later[0] is not None and later[0][0].app.subscription == "s1"

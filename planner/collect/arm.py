@@ -141,12 +141,18 @@ def fetch(client: WebSiteManagementClient, task: Task) -> tuple[list[dict[str, A
     return [i for i in items if isinstance(i, dict)], capture.headers
 
 
+REMAINING_READS = "x-ms-ratelimit-remaining-subscription-reads"
+_UNLIMITED = 1 << 30
+
+
 class Scheduler:
     """Hands tasks to workers round-robin over subscriptions, skipping paused ones.
 
     A 429 pauses its whole subscription (ARM throttles per subscription); other retries delay only
-    their task. `next()` blocks until a task is ready, and returns None once nothing is queued,
-    delayed or in flight.
+    their task. ARM's `x-ms-ratelimit-remaining-subscription-reads` caps how many calls a
+    subscription gets in flight, so a nearly spent quota is not met with a volley of 429s.
+    `next()` blocks until a task is ready, and returns None once nothing is queued, delayed or in
+    flight.
     """
 
     def __init__(self, tasks: Iterable[Task], clock: Callable[[], float] = time.monotonic) -> None:
@@ -159,6 +165,8 @@ class Scheduler:
         self._delayed: list[tuple[float, int, Task, int]] = []
         self._seq = itertools.count()
         self._in_flight = 0
+        self._sub_in_flight: dict[str, int] = {}
+        self._remaining: dict[str, int] = {}
         self._cond = threading.Condition()
         self._clock = clock
         self._stopped = False
@@ -178,6 +186,8 @@ class Scheduler:
                 picked = self._pick(now)
                 if picked is not None:
                     self._in_flight += 1
+                    sub = picked[0].app.subscription.lower()
+                    self._sub_in_flight[sub] = self._sub_in_flight.get(sub, 0) + 1
                     return picked
                 waits = [t for s, t in self._paused.items() if self._queues.get(s) and t > now]
                 if self._delayed:
@@ -191,24 +201,37 @@ class Scheduler:
         for step in range(len(self._order)):
             sub = self._order[(self._cursor + step) % len(self._order)]
             queue = self._queues.get(sub)
-            if queue and self._paused.get(sub, 0.0) <= now:
+            # With the quota nearly spent, one call at a time probes it (a 429 then pauses the
+            # subscription for as long as ARM asks).
+            allowance = max(1, self._remaining.get(sub, _UNLIMITED))
+            if queue and self._paused.get(sub, 0.0) <= now and self._sub_in_flight.get(sub, 0) < allowance:
                 self._cursor = (self._cursor + step + 1) % len(self._order)
                 return queue.popleft()
         return None
 
-    def done(self) -> None:
-        """A task handed out by next() has finished (succeeded or failed for good)."""
+    def done(self, task: Task, remaining: int | None = None) -> None:
+        """A task handed out by next() has finished (succeeded or failed for good); `remaining` is
+        the subscription's read quota its answer reported, if any."""
         with self._cond:
-            self._in_flight -= 1
+            self._release(task)
+            if remaining is not None:
+                self._remaining[task.app.subscription.lower()] = remaining
             self._cond.notify_all()
+
+    def _release(self, task: Task) -> None:
+        self._in_flight -= 1
+        sub = task.app.subscription.lower()
+        self._sub_in_flight[sub] = self._sub_in_flight.get(sub, 1) - 1
 
     def retry(self, task: Task, tries: int, delay: float, *, pause_subscription: bool) -> None:
         """Put a task back to run after `delay`; a throttled one pauses its subscription too."""
         with self._cond:
-            self._in_flight -= 1
+            self._release(task)
             sub = task.app.subscription.lower()
             if pause_subscription:
                 self._paused[sub] = max(self._paused.get(sub, 0.0), self._clock() + delay)
+                # After the pause the quota has refilled by an unknown amount.
+                self._remaining.pop(sub, None)
                 self._queues.setdefault(sub, deque()).appendleft((task, tries))
             else:
                 heapq.heappush(self._delayed, (self._clock() + delay, next(self._seq), task, tries))
@@ -280,7 +303,7 @@ class ArmCollector:
             self.counters.calls += 1
             self.counters.retries += tries > 1
         try:
-            items, _headers = fetch(self.client_for(task.app.subscription), task)
+            items, headers = fetch(self.client_for(task.app.subscription), task)
         except Exception as exc:
             failure = classify(exc)
             if failure is None:
@@ -293,7 +316,17 @@ class ArmCollector:
                 )
                 return
             on_result(Result(task, None, failure, tries))
-            scheduler.done()
+            scheduler.done(task)
             return
         on_result(Result(task, items, None, tries))
-        scheduler.done()
+        scheduler.done(task, _remaining_reads(headers))
+
+
+def _remaining_reads(headers: dict[str, str]) -> int | None:
+    for name, value in headers.items():
+        if name.lower() == REMAINING_READS:
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

@@ -432,7 +432,9 @@ class _Scan:
             self.observer.advance("arm", len(self.tasks) - len(todo), "resumed")
         if not todo:
             return
-        transport = shared_transport(self.options.concurrency, self.connection.verify)
+        transport = shared_transport(
+            self.options.concurrency, self.connection.verify, self.connection.endpoint
+        )
         clients: dict[str, WebSiteManagementClient] = {}
 
         def client_for(subscription: str) -> WebSiteManagementClient:
