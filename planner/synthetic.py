@@ -56,7 +56,8 @@ ARM_CALLS = {
 THROTTLED_REASON = "429 TooManyRequests: still throttled after 3 retries (Retry-After: 30)"
 
 # Tiers on which an app can use gateway-required integration (azure-facts §2.4, WorkflowStandard UNSURE and
-# kept, as planner/analyse.py does). The scan calls ARM for every app and slot not on Linux on these tiers.
+# kept). Like `scan` (planner/collect/scan.py select_tasks), the generator records the per-app ARM calls
+# for every app and slot on these tiers, Linux ones included, and networkConfig on Basic and Standard.
 GATEWAY_CAPABLE_TIERS = (
     "Basic",
     "Standard",
@@ -203,7 +204,7 @@ HUB_ARCHETYPES = (
     ("coexistence", "VpnGw1AZ"),
     ("classic_vnet", "VpnGw1"),
     ("plain", "VpnGw3"),
-    ("plain", "VpnGw1AZ"),
+    ("app_service_only", "VpnGw1AZ"),
 )
 PLAIN_ARCHETYPES = tuple(i for i, (feature, _) in enumerate(HUB_ARCHETYPES) if feature == "plain")
 SITE_TO_SITE_PERIOD = 3  # every third hub has IPsec links to on-premises, and a few more by chance
@@ -433,6 +434,7 @@ class _Hub:
     auth_types: list[str]
     pool: str
     er_gateway_id: str | None
+    app_service_only: bool = False  # no transit, site-to-site or other P2S users: the gateway can go
     root_certificates: list[tuple[str, str]] = field(default_factory=list)  # (name, base64 blob)
 
 
@@ -580,6 +582,8 @@ class _Subscription:
         tenant = self.tenant
         index = self.index
         feature, vpn_sku = tenant.archetype(index)
+        # A gateway kept only for App Service, that the plan can decommission: the dealt one, and more.
+        app_service_only = feature == "app_service_only" or (feature == "plain" and rng.random() < 0.25)
         nearly_full = feature == "hub_nearly_full"
         hub_prefixlen = 24 if nearly_full else (16 if rng.random() < 0.75 else 22)
         hub_name = f"vnet-hub-{self.home}-{index + 1:03d}"
@@ -615,7 +619,7 @@ class _Subscription:
         # Gateways of the hub (azure-facts §3).
         expressroute_only = feature == "expressroute_only"
         coexistence = feature == "coexistence" or (
-            not expressroute_only and vpn_sku != "Basic" and rng.random() < 0.1
+            not expressroute_only and not app_service_only and vpn_sku != "Basic" and rng.random() < 0.1
         )
         vpn_id = (
             None
@@ -631,7 +635,7 @@ class _Subscription:
         )
         if feature == "openvpn_aad":
             protocols, auth = ["OpenVPN"], ["AAD"]
-        elif vpn_sku != "Basic" and rng.random() < 0.25:
+        elif vpn_sku != "Basic" and not app_service_only and rng.random() < 0.25:
             protocols, auth = ["SSTP", "IkeV2"], ["Certificate"]
         else:
             protocols, auth = ["SSTP"], ["Certificate"]
@@ -639,7 +643,7 @@ class _Subscription:
             pool = f"100.64.{index % 256}.0/24"
         else:
             pool = f"172.{16 + index % 16}.{(index // 16) % 256}.0/24"
-        self.hub = _Hub(hub, vpn_id, vpn_sku, protocols, auth, pool, er_id)
+        self.hub = _Hub(hub, vpn_id, vpn_sku, protocols, auth, pool, er_id, app_service_only)
         for gateway_id in (vpn_id, er_id):
             if gateway_id:
                 gateway_subnet.ip_configurations.append(f"{gateway_id}/ipConfigurations/default")
@@ -710,7 +714,10 @@ class _Subscription:
     def peer(self, spoke: _VNet) -> None:
         """Hub-and-spoke peering: the hub offers its gateway, the spoke uses it."""
         hub = self.hub.vnet
-        hub_has_gateway = bool(self.hub.vpn_gateway_id or self.hub.er_gateway_id)
+        # Spokes of a gateway kept for App Service only do not route through it.
+        hub_has_gateway = (
+            bool(self.hub.vpn_gateway_id or self.hub.er_gateway_id) and not self.hub.app_service_only
+        )
         for local, remote, transit, use_remote in (
             (hub, spoke, hub_has_gateway, False),
             (spoke, hub, False, hub_has_gateway and self.rng.random() < 0.85),
@@ -987,8 +994,8 @@ class _Subscription:
         elif integration == "regional":
             tenant.counts["regional"] += 1
 
-        # The scan calls ARM only for apps that could be on gateway-required integration.
-        if plan.reserved or plan.tier not in GATEWAY_CAPABLE_TIERS:
+        # The scan calls ARM only for apps on tiers where gateway-required integration can exist.
+        if plan.tier not in GATEWAY_CAPABLE_TIERS:
             return
         arm = tenant.arm
         connection_type = (
@@ -1232,7 +1239,7 @@ class _Subscription:
         gateway_subnet_id = f"{hub.vnet.id}/subnets/GatewaySubnet"
         if hub.vpn_gateway_id:
             certificates = list(hub.root_certificates)
-            if rng.random() < 0.25:
+            if not hub.app_service_only and rng.random() < 0.25:
                 # A root certificate no app uses: people connect with point-to-site clients too.
                 certificates.append(("P2SRootCert-Corp", _certificate(rng)[0]))
             sku = hub.vpn_sku
@@ -1335,6 +1342,8 @@ class _Subscription:
 
     def emit_s2s(self, vpn_gateway_id: str) -> None:
         """Site-to-site links to on-premises sites and, rarely, a VNet-to-VNet link to another hub."""
+        if self.hub.app_service_only:
+            return  # neither end of a link, so nothing but App Service keeps it
         rng = self.rng
         tenant = self.tenant
         cadence = (self.index + tenant.site_to_site_offset) % SITE_TO_SITE_PERIOD == 0

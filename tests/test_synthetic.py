@@ -6,6 +6,7 @@ import ipaddress
 import itertools
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,12 @@ import typer
 from typer.testing import CliRunner
 
 from planner import cli_sample
+from planner.collect.scan import select_tasks
 from planner.errors import InputError
+from planner.pipeline import run_plan
 from planner.synthetic import ARM_DATA_SETS, DATA_SETS, GenerationStats, generate
 
 APPS = 2000  # large enough that every rare feature recurs (each comes every <= 10 subscriptions of ~200 apps)
-GATEWAY_TIERS = {"basic", "standard", "premium", "premiumv2", "premiumv3", "premium0v3", "premiumv4"}
 
 
 def rows(folder: Path, data_set: str) -> Iterator[dict[str, Any]]:
@@ -343,33 +345,34 @@ def test_network_rules_and_vaults_name_subnets_with_the_matching_service_endpoin
 # -- manifest ------------------------------------------------------------------------------------------
 
 
-def test_manifest_fetched_lists_cover_the_candidates(
+def test_manifest_records_the_calls_scan_would_make(
     data: dict[str, list[Any]], manifest: dict[str, Any]
 ) -> None:
     assert manifest["schema"] == "vnet-planner/inventory@1"
-    plans = {p["id"].lower(): p for p in data["serverfarms"]}
-    candidates = set()
-    for site in data["sites"]:
-        plan = plans[site["properties"]["serverFarmId"].lower()]
-        windows_code = "linux" not in site["kind"] and "container" not in site["kind"]
-        if windows_code and plan["sku"]["tier"].lower() in GATEWAY_TIERS:
-            candidates.add(site["id"].lower())
-    call = manifest["arm"]["virtualNetworkConnections"]
-    fetched = {i.lower() for i in call["fetched"]}
-    failed = {f["id"].lower() for f in call["failed"]}
-    assert candidates <= fetched | failed
-    assert failed and not fetched & failed
-    assert all(f["status"] == 429 and "429" in f["reason"] for f in call["failed"])
-    # A failed call leaves no rows: the planner must see "unknown", not "none".
-    connection_parents = {parent_of(r["id"], "/virtualnetworkconnections/") for r in data["vnetconnections"]}
-    assert connection_parents <= fetched
+    # The scanner's own selection of per-app calls, so the two cannot drift apart.
+    tasks, warnings = select_tasks(data["sites"], data["serverfarms"])
+    assert not warnings
+    expected: dict[str, set[str]] = {}
+    for task in tasks:
+        expected.setdefault(task.call.value, set()).add(task.app.id.lower())
+    assert set(expected) == set(manifest["arm"])
+    all_failed = []
+    for name, call in manifest["arm"].items():
+        fetched = {i.lower() for i in call["fetched"]}
+        failed = {f["id"].lower() for f in call["failed"]}
+        assert fetched | failed == expected[name], name
+        assert not fetched & failed
+        all_failed += call["failed"]
+    assert all_failed and all(f["status"] == 429 and "429" in f["reason"] for f in all_failed)
     assert manifest["partial"] is True
-    for name, data_set in (("keyVaultReferences", "kvreferences"), ("networkConfig", "networkconfig")):
+    # A failed call leaves no rows, so the planner sees "unknown", not "none".
+    for name, data_set, marker in (
+        ("virtualNetworkConnections", "vnetconnections", "/virtualnetworkconnections/"),
+        ("keyVaultReferences", "kvreferences", "/config/configreferences/appsettings/"),
+        ("networkConfig", "networkconfig", "/networkconfig/"),
+    ):
         read = {i.lower() for i in manifest["arm"][name]["fetched"]}
-        assert {
-            parent_of(r["id"], "/config/" if name == "keyVaultReferences" else "/networkconfig/")
-            for r in data[data_set]
-        } <= read
+        assert {parent_of(r["id"], marker) for r in data[data_set]} <= read, name
 
 
 def test_manifest_counts_queries_and_subscriptions(
@@ -382,6 +385,49 @@ def test_manifest_counts_queries_and_subscriptions(
         s["subscriptionId"] for s in data["subscriptions"]
     ]
     assert all(s["status"] == "ok" for s in manifest["subscriptions"])
+
+
+# -- read by the planner ---------------------------------------------------------------------------------
+
+PLANNER_CODES = (
+    "EXPRESSROUTE",
+    "COEXISTENCE",
+    "SERVICE_ENDPOINTS",
+    "KEYVAULT_REFERENCES",
+    "CROSS_REGION",
+    "CLASSIC_VNET",
+    "NO_SUBNET_SPACE",
+    "PLAN_UNSUPPORTED",
+    "P2S_POOL_NOT_RFC1918",
+    "RESYNC_REQUIRED",
+    "GATEWAY_NOT_FOUND",
+)
+
+
+def test_the_planner_reads_the_tenant_as_generated_and_meets_every_code(
+    tenant: tuple[Path, GenerationStats], data: dict[str, list[Any]], manifest: dict[str, Any]
+) -> None:
+    plan = run_plan(tenant[0], today=date(2026, 11, 29))
+    inventory = plan["inventory"]
+    assert inventory["unknown_types"] == {} and inventory["manifest"] is True
+    assert inventory["resources"] == sum(len(rows) for rows in data.values())
+    assert plan["summary"]["apps_total"] == len(data["sites"])
+    integration = {a["id"].lower(): a["integration"] for a in plan["apps"]}
+    gateway_required = {
+        parent_of(r["id"], "/virtualnetworkconnections/")
+        for r in data["vnetconnections"]
+        if not r["properties"]["isSwift"]
+    }
+    assert {i for i, kind in integration.items() if kind == "gateway-required"} == gateway_required
+    # Only throttled calls leave an app undecided (regional apps are known from Resource Graph anyway).
+    failed = {f["id"].lower() for f in manifest["arm"]["virtualNetworkConnections"]["failed"]}
+    unknown = {i for i, kind in integration.items() if kind == "unknown"}
+    assert unknown and unknown <= failed
+    summary = plan["summary"]
+    counts = {**summary["limitations"], **summary["blockers"], **summary["findings"]}
+    assert [code for code in PLANNER_CODES if not counts.get(code)] == []
+    assert summary["gateways_decommissionable"] + summary["gateways_to_verify"] >= 1
+    assert summary["gateways"] > summary["gateways_decommissionable"]
 
 
 # -- CLI ------------------------------------------------------------------------------------------------
