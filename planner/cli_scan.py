@@ -24,6 +24,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Column
 
 from planner.collect.auth import Cloud
 from planner.collect.queries import load_queries
@@ -40,13 +41,14 @@ class RichObserver:
         self.console = console
         self.progress = Progress(
             SpinnerColumn(),
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
+            TextColumn("[bold]{task.description:<14}"),
+            BarColumn(bar_width=20),
+            MofNCompleteColumn(table_column=Column(no_wrap=True, min_width=11)),
             TimeElapsedColumn(),
-            TextColumn("eta"),
             TimeRemainingColumn(),
-            TextColumn("{task.fields[detail]}"),
+            TextColumn(
+                "{task.fields[detail]}", table_column=Column(no_wrap=True, overflow="ellipsis", max_width=30)
+            ),
             console=console,
             transient=False,
         )
@@ -104,7 +106,7 @@ def scan(
     concurrency: Annotated[
         int,
         typer.Option("--concurrency", min=1, max=512, help="ARM calls in flight, over all subscriptions."),
-    ] = 16,
+    ] = 64,
     max_retries: Annotated[
         int,
         typer.Option(
@@ -123,8 +125,7 @@ def scan(
 ) -> None:
     """Scan a live tenant (Reader is enough) into an inventory folder for `plan`.
 
-    Exit codes: 0 complete; 3 partial (some subscriptions or calls failed: see manifest.json);
-    2 bad usage; 1 the scan could not run.
+    Exit codes: 0 complete; 3 partial (some subscriptions or calls failed, see manifest.json; rerun with --resume); 2 bad usage; 1 the scan could not run.
     """
     options = ScanOptions(
         out=out,

@@ -114,7 +114,7 @@ class ScanOptions:
     management_group: str | None = None
     cloud: Cloud = Cloud.AZURE_CLOUD
     batch_size: int = 300
-    concurrency: int = 16
+    concurrency: int = 64
     resume: bool = False
     retry: Backoff = field(default_factory=Backoff)
 
