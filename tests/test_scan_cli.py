@@ -325,3 +325,13 @@ def test_a_wrong_token_stops_the_scan(fake: FakeAzure, tmp_path: Path) -> None:
     result = scan(fake, tmp_path / "inv", env={"VNET_PLANNER_TOKEN": "stolen"})
     assert result.exit_code == 1 and "401" in result.stderr
     assert fake.stats.count(kind="arg") == 1
+
+
+def test_a_folder_with_other_json_files_is_scanned_with_a_warning(fake: FakeAzure, tmp_path: Path) -> None:
+    out = tmp_path / "inv"
+    (out / "old").mkdir(parents=True)
+    (out / "old" / "sites.json").write_text("[]")
+    result = scan(fake, out)
+    assert result.exit_code == 0
+    assert "1 other JSON file(s)" in result.stdout and "old/sites.json" in result.stdout
+    assert (out / "old" / "sites.json").read_text() == "[]"  # not ours: left alone

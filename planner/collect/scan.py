@@ -302,6 +302,23 @@ class _Scan:
         (self.out / "manifest.json").unlink(missing_ok=True)
         self.state = {"version": STATE_VERSION, "key": key, "started_at": _now(), "datasets": {}}
         self.store.save(self.state)
+        self._warn_about_other_files()
+
+    def _warn_about_other_files(self) -> None:
+        """`plan` reads every JSON file under the folder: say so if the scan's are not alone."""
+        ours = {f"{name}.jsonl" for name in (*QUERY_NAMES, *ARM_DATASETS)} | {"manifest.json"}
+        others = sorted(
+            str(p.relative_to(self.out))
+            for p in self.out.rglob("*")
+            if p.suffix in (".json", ".jsonl")
+            and p.name not in ours
+            and not any(part.startswith(".") for part in p.relative_to(self.out).parts)
+        )
+        if others:
+            listed = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            self.warnings.append(
+                f"{self.out} also holds {len(others)} other JSON file(s) that `plan` will read too: {listed}"
+            )
 
     # -- phase 1: subscriptions ---------------------------------------------------------------
 
