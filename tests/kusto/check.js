@@ -1,6 +1,6 @@
 // Parse and analyse KQL files with Microsoft's Kusto.Language (npm @kusto/language-service-next).
 //
-// Usage: node check.js FILE.kql [FILE.kql ...]
+// Usage: node check.js [FILE.kql ...]        (no argument: every queries/*.kql of the project)
 // Prints one JSON object: {"files": {"<path>": [{"code", "severity", "start", "length", "line", "message"}]}}.
 // The schema is Resource Graph's `resources` and `resourcecontainers` tables, registered under both
 // spellings because Kusto is case-sensitive while Resource Graph is not. Columns are built one by one:
@@ -37,8 +37,14 @@ function lineOf(text, offset) {
   return text.slice(0, offset).split('\n').length;
 }
 
+let files = process.argv.slice(2);
+if (files.length === 0) {
+  const queries = path.join(__dirname, '..', '..', 'queries');
+  files = fs.readdirSync(queries).filter((f) => f.endsWith('.kql')).sort().map((f) => path.join(queries, f));
+}
+
 const out = {files: {}};
-for (const file of process.argv.slice(2)) {
+for (const file of files) {
   const text = fs.readFileSync(file, 'utf8');
   const code = Kusto.Language.KustoCode.ParseAndAnalyze(text, globals);
   const diags = code.GetDiagnostics();
