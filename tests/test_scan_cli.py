@@ -215,8 +215,9 @@ def test_resume_reuses_finished_work_and_fetches_only_what_failed(fake: FakeAzur
     assert not (out / STATE_DIR).exists()
 
 
-def test_resume_after_the_scan_was_killed(fake: FakeAzure, tmp_path: Path) -> None:
-    """Kill -9 in the middle of the ARM phase: --resume keeps every call that had finished."""
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
+def test_resume_after_the_scan_was_stopped(fake: FakeAzure, tmp_path: Path, stop: signal.Signals) -> None:
+    """Killed or interrupted in the middle of the ARM phase: --resume keeps every call that had finished."""
     fake.latency = 0.02
     out = tmp_path / "inv"
     env = {**os.environ, **fake.env()}
@@ -238,8 +239,8 @@ def test_resume_after_the_scan_was_killed(fake: FakeAzure, tmp_path: Path) -> No
         not journal.exists() or len(journal.read_text().splitlines()) < 20
     ):
         time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    process.send_signal(stop)
+    assert process.wait(timeout=10) != 0  # Ctrl-C stops the workers too, promptly
     done = len(journal.read_text().splitlines())
     assert 20 <= done < len(TASKS), "the scan was not killed in its ARM phase"
     assert manifest(out)["partial"] is True  # the folder says it is unfinished

@@ -292,8 +292,13 @@ class ArmCollector:
         ]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join()
+        try:
+            for thread in threads:
+                thread.join()
+        except BaseException:
+            # Ctrl-C: hand out no more calls; the journal already holds every finished one.
+            scheduler.stop()
+            raise
         if errors:
             raise errors[0]
 
