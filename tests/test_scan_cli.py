@@ -322,10 +322,17 @@ def test_an_untrusted_certificate_stops_the_scan_at_once(fake: FakeAzure, tmp_pa
     assert time.monotonic() - started < 5 and fake.stats.requests == []
 
 
-def test_a_wrong_token_stops_the_scan(fake: FakeAzure, tmp_path: Path) -> None:
-    result = scan(fake, tmp_path / "inv", env={"VNET_PLANNER_TOKEN": "stolen"})
+def test_a_wrong_token_stops_the_scan_and_keeps_the_previous_inventory(
+    fake: FakeAzure, tmp_path: Path
+) -> None:
+    out = tmp_path / "inv"
+    assert scan(fake, out).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    requests = len(fake.stats.requests)
+    result = scan(fake, out, env={"VNET_PLANNER_TOKEN": "stolen"})
     assert result.exit_code == 1 and "401" in result.stderr
-    assert fake.stats.count(kind="arg") == 1
+    assert len(fake.stats.requests) == requests + 1  # not retried
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 def test_a_folder_with_other_json_files_is_scanned_with_a_warning(fake: FakeAzure, tmp_path: Path) -> None:

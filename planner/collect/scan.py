@@ -259,9 +259,17 @@ class _Scan:
     # -- orchestration -----------------------------------------------------------------------
 
     def run(self) -> ScanResult:
-        self._prepare()
-        self._write_manifest(final=False)
-        scope = self._discover()
+        fresh = self._prepare()
+        try:
+            scope = self._discover()
+        except ScanError:
+            if fresh:
+                self.store.clear()  # nothing worth resuming
+            raise
+        if fresh:
+            # Only now that the credential has worked: a scan that cannot even list subscriptions
+            # leaves the previous inventory in the folder as it was.
+            self._drop_previous_outputs()
         self._write_manifest(final=False)
         rows = self._resource_graph(scope)
         self._write_manifest(final=False)
@@ -274,7 +282,8 @@ class _Scan:
             self.store.close()
         return ScanResult(self.out, manifest, reasons, self.warnings)
 
-    def _prepare(self) -> None:
+    def _prepare(self) -> bool:
+        """Load the state to resume, or start a new one; True for a new scan."""
         key = {
             "subscriptions": sorted(s.lower() for s in self.options.subscriptions),
             "management_group": self.options.management_group,
@@ -292,16 +301,20 @@ class _Scan:
             for entry in self.store.journal():
                 if entry.get("ok") and entry.get("call") and entry.get("id"):
                     self.results[(str(entry["call"]), str(entry["id"]).lower())] = entry
-            return
+            return False
         if self.options.resume:
             self.observer.warn(f"--resume: no unfinished scan in {self.out}; starting a new one")
-        # A new scan: drop the progress and the data sets of an earlier scan into this folder.
         self.store.clear()
-        for name in (*QUERY_NAMES, *ARM_DATASETS):
-            (self.out / f"{name}.jsonl").unlink(missing_ok=True)
-        (self.out / "manifest.json").unlink(missing_ok=True)
         self.state = {"version": STATE_VERSION, "key": key, "started_at": _now(), "datasets": {}}
         self.store.save(self.state)
+        return True
+
+    def _drop_previous_outputs(self) -> None:
+        """A new scan into a folder that holds an earlier one: its data sets and manifest go."""
+        for name in (*QUERY_NAMES, *ARM_DATASETS):
+            if name != "subscriptions":  # just written by this scan
+                (self.out / f"{name}.jsonl").unlink(missing_ok=True)
+        (self.out / "manifest.json").unlink(missing_ok=True)
         self._warn_about_other_files()
 
     def _warn_about_other_files(self) -> None:
