@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -462,3 +464,24 @@ def test_sample_command_rejects_bad_input_with_exit_code_2(tmp_path: Path) -> No
     result = CliRunner().invoke(cli(), ["sample", "--apps", "5", "--out", str(not_a_folder)])
     assert result.exit_code == 2
     assert "not a folder" in result.output
+
+
+# -- benchmark --------------------------------------------------------------------------------------------
+
+
+def test_benchmark_times_every_stage_on_a_small_tenant(tmp_path: Path) -> None:
+    """benchmarks/plan.py keeps working as the pipeline changes (docs/performance.md is made with it)."""
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "plan.py"
+    results = tmp_path / "results.json"
+    command = [sys.executable, str(script), "--sizes", "150", "--formats", "json,csv"]
+    command += ["--work", str(tmp_path), "--json", str(results)]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr
+    [result] = json.loads(results.read_text(encoding="utf-8"))
+    stages = [row["stage"] for row in result["stages"]]
+    assert stages[:4] == ["read", "model", "analyse", "plan"]
+    assert {"render plan.json", "render apps.csv", "render gateways.csv"} <= set(stages)
+    assert result["errors"] == []
+    assert all(row["seconds"] >= 0 and row["peak_rss_mb"] > 0 for row in result["stages"])
+    assert result["lower_bound"]["cpu_seconds"] > 0
+    assert "total / lower bound" in completed.stdout
