@@ -19,7 +19,7 @@ from rich.console import Console
 from planner import __version__
 from planner.errors import InputError
 from planner.output import DEFAULT_FORMATS, Format, available, write_outputs
-from planner.pipeline import run_plan
+from planner.pipeline import bulk_allocation, run_plan
 
 app = typer.Typer(
     name="vnet-planner",
@@ -103,7 +103,8 @@ def _run(
         )
     except InputError as exc:
         raise _fail(str(exc)) from None
-    written = write_outputs(plan, out, formats)
+    with bulk_allocation():
+        written = write_outputs(plan, out, formats)
     if not quiet:
         from planner.render.terminal import print_summary
 

@@ -6,6 +6,9 @@ files and exit codes around it.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,23 @@ from planner.cost import PriceTable, load_default_prices, load_prices
 from planner.inventory import load_inventory
 from planner.model import build_tenant
 from planner.plan import build_plan
+
+
+@contextmanager
+def bulk_allocation() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of long-lived objects are built.
+
+    The model and plan are trees that reference counting frees on its own; with the collector on,
+    every full collection walks the whole growing heap, which made a 50,000-app plan super-linear
+    (docs/performance.md: 17.9 s -> 10.1 s CPU for run_plan, same peak memory).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def prices_from(path: Path | str | None) -> PriceTable:
@@ -32,12 +52,13 @@ def run_plan(
 ) -> dict[str, Any]:
     """Read an inventory and return the plan.json dict (raises InputError on bad input)."""
     prices = prices_from(prices_path)
-    raw = load_inventory(inventory_path)
-    tenant = build_tenant(raw)
-    if now is None and today is not None:
-        now = datetime(today.year, today.month, today.day, tzinfo=UTC)
-    plan = build_plan(tenant, prices, today=today, now=now)
-    apply_runbook_if_available(plan, start=start, wave_days=wave_days)
+    with bulk_allocation():
+        raw = load_inventory(inventory_path)
+        tenant = build_tenant(raw)
+        if now is None and today is not None:
+            now = datetime(today.year, today.month, today.day, tzinfo=UTC)
+        plan = build_plan(tenant, prices, today=today, now=now)
+        apply_runbook_if_available(plan, start=start, wave_days=wave_days)
     return plan
 
 

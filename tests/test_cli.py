@@ -119,3 +119,15 @@ def test_reports_get_ordinary_permissions(tmp_path: Path) -> None:
     # The workbook and page are written through private temporary files first.
     for name in ("plan.json", "plan.xlsx", "runbook.html"):
         assert stat.S_IMODE((out / name).stat().st_mode) == 0o644, name
+
+
+def test_plan_json_is_one_line_per_app_and_parses_back(tmp_path: Path) -> None:
+    from planner.pipeline import run_plan
+    from planner.render.json import write_json
+
+    plan = run_plan(f.write(tmp_path / "inv", [*f.base_tenant(), f.site(f.APP_ID.replace("app1", "app2"))]))
+    write_json(plan, tmp_path / "plan.json")
+    text = (tmp_path / "plan.json").read_text(encoding="utf-8")
+    assert json.loads(text) == plan
+    app_lines = [line for line in text.splitlines() if line.startswith('  {"id": "/subscriptions/')]
+    assert len(app_lines) == len(plan["apps"]) + len(plan["gateways"])

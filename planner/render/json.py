@@ -1,4 +1,9 @@
-"""plan.json: the machine-readable contract (docs/plan-format.md)."""
+"""plan.json: the machine-readable contract (docs/plan-format.md).
+
+Top-level keys are indented for people; each app, gateway, subnet and wave is one line, which keeps
+diffs readable (one changed app, one changed line) and lets the C encoder do the work: `json.dump`
+with `indent` falls back to the pure-Python encoder (docs/performance.md).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,23 @@ import json
 from pathlib import Path
 from typing import Any
 
+_LINE_PER_ITEM = ("apps", "gateways", "subnets", "waves", "subscriptions")
+
 
 def write_json(plan: dict[str, Any], path: Path) -> None:
-    """Write the plan dict as indented UTF-8 JSON."""
+    """Write the plan dict as UTF-8 JSON: pretty top level, one line per list item."""
+    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
     with path.open("w", encoding="utf-8") as handle:
-        json.dump(plan, handle, indent=1, ensure_ascii=False)
-        handle.write("\n")
+        handle.write("{")
+        for index, (key, value) in enumerate(plan.items()):
+            handle.write(",\n " if index else "\n ")
+            handle.write(encode(key) + ": ")
+            if key in _LINE_PER_ITEM and isinstance(value, list) and value:
+                handle.write("[\n  ")
+                handle.write(",\n  ".join(encode(item) for item in value))
+                handle.write("\n ]")
+            elif isinstance(value, dict):
+                handle.write(json.dumps(value, ensure_ascii=False, indent=1).replace("\n", "\n "))
+            else:
+                handle.write(encode(value))
+        handle.write("\n}\n")
