@@ -7,7 +7,6 @@ Missing fields stay `None`, which the rules turn into "unknown", never into a gu
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -17,6 +16,7 @@ from typing import Any
 
 from planner import inventory as inv
 from planner.errors import InputError
+from planner.redact import cert_digest
 
 
 class Integration(StrEnum):
@@ -692,16 +692,6 @@ def _classic_vnet(item: Mapping[str, Any], r: _Reader) -> VirtualNetwork:
     )
 
 
-def cert_digest(data: str | None) -> str | None:
-    """Digest of a base64 certificate with whitespace and PEM armour removed, for comparison only."""
-    if not data:
-        return None
-    body = re.sub(r"-----(BEGIN|END) CERTIFICATE-----|\s", "", data)
-    if not body:
-        return None
-    return hashlib.sha256(body.encode("ascii", "ignore")).hexdigest()
-
-
 def _gateway(item: Mapping[str, Any], r: _Reader) -> Gateway:
     rid = item["id"]
     subnet_ids: list[str] = []
@@ -726,7 +716,9 @@ def _gateway(item: Mapping[str, Any], r: _Reader) -> Gateway:
         c = _Reader(raw, r.where)
         certs.append(
             RootCertificate(
-                name=c.text("name") or f"#{index}", digest=cert_digest(c.text("properties.publicCertData"))
+                name=c.text("name") or f"#{index}",
+                digest=cert_digest(c.text("properties.publicCertData"))
+                or c.text("properties.publicCertDataSha256"),
             )
         )
     return Gateway(
@@ -791,7 +783,7 @@ def _vnet_connection(item: Mapping[str, Any], r: _Reader) -> VnetConnection:
         is_swift=r.flag("properties.isSwift"),
         resync_required=r.flag("properties.resyncRequired"),
         cert_thumbprint=r.text("properties.certThumbprint"),
-        cert_digest=cert_digest(r.text("properties.certBlob")),
+        cert_digest=cert_digest(r.text("properties.certBlob")) or r.text("properties.certBlobSha256"),
         dns_servers=tuple(s.strip() for s in (dns or "").split(",") if s.strip()),
         routes=tuple(routes),
     )

@@ -5,12 +5,11 @@ across subscriptions: while one subscription waits out a 429's `Retry-After`, th
 calling the others. `concurrency` bounds the calls in flight over all subscriptions. A call that
 still fails after its retries is reported, never fatal.
 
-The responses are kept as Azure sent them: captured from the HTTP response, not re-serialised from
-SDK models. None of these calls returns a secret: a VNet connection's `certBlob` is the public half of
-App Service's point-to-site client certificate (the gateway holds the same data as a root certificate,
-which Resource Graph returns too, and the planner compares the two to tell App Service's certificates
-from other VPN clients); Key Vault references carry names and a status, never a value. App-setting
-values (`config/appsettings/list`) are never requested.
+The responses are kept as Azure sent them (captured from the HTTP response, not re-serialised from
+SDK models), except that certificate data is replaced by its digest before anything is stored
+(`planner.redact`): a VNet connection's `certBlob` becomes `certBlobSha256`, which the planner compares
+with the digests of the gateway's root certificates. Key Vault references carry names and a status,
+never a value. App-setting values (`config/appsettings/list`) are never requested.
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ from azure.core.pipeline import PipelineResponse
 from azure.mgmt.web import WebSiteManagementClient
 
 from planner.collect.retry import Backoff, Failure, classify
+from planner.redact import redact
 
 _APP_ID = re.compile(
     r"^/subscriptions/(?P<sub>[^/]+)/resourcegroups/(?P<rg>[^/]+)/providers/microsoft\.web/sites/(?P<site>[^/]+)"
@@ -138,7 +138,7 @@ def fetch(client: WebSiteManagementClient, task: Task) -> tuple[list[dict[str, A
             # No networkConfig resource for this app: read, and nothing there.
             return [], capture.headers
         items = [capture.bodies[-1]] if capture.bodies else []
-    return [i for i in items if isinstance(i, dict)], capture.headers
+    return [redact(i) for i in items if isinstance(i, dict)], capture.headers
 
 
 REMAINING_READS = "x-ms-ratelimit-remaining-subscription-reads"

@@ -26,6 +26,7 @@ from planner.collect.auth import Cloud, Connection, shared_transport
 from planner.collect.graph import GraphCollector, QueryOutcome
 from planner.collect.queries import QUERY_NAMES, Query, load_queries
 from planner.collect.retry import Backoff
+from planner.redact import redact
 
 SCHEMA = "vnet-planner/inventory@1"
 STATE_VERSION = 1
@@ -419,6 +420,7 @@ class _Scan:
             if outcome.error:
                 self.warnings.append(f"query {name} failed: {outcome.error}")
             covered = [s for s in live if s not in outcome.failed] if not outcome.error else []
+            outcome.rows = [redact(row) for row in outcome.rows]  # gateways carry root certificate data
             writer.write_jsonl(path, outcome.rows)
             self._save_dataset(query, outcome, covered)
             rows[name] = outcome.rows
