@@ -23,8 +23,10 @@ def write_json(plan: dict[str, Any], path: Path) -> None:
             handle.write(",\n " if index else "\n ")
             handle.write(encode(key) + ": ")
             if key in _LINE_PER_ITEM and isinstance(value, list) and value:
-                handle.write("[\n  ")
-                handle.write(",\n  ".join(encode(item) for item in value))
+                handle.write("[")
+                for position, item in enumerate(value):
+                    handle.write(",\n  " if position else "\n  ")
+                    handle.write(encode(item))  # one item at a time: no file-sized string in memory
                 handle.write("\n ]")
             elif isinstance(value, dict):
                 handle.write(json.dumps(value, ensure_ascii=False, indent=1).replace("\n", "\n "))
