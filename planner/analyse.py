@@ -120,7 +120,11 @@ def container_of(
 
 
 def could_use_gateway(app: App, plan: AppServicePlan | None, os: str | None) -> bool:
-    """Whether the app's tier allows gateway-required integration, as far as the data tells."""
+    """Whether the app's tier allows gateway-required integration, as far as the data tells.
+
+    The OS is deliberately not considered: a Linux app can carry a leftover gateway-required entry
+    (LINUX), which can block its regional integration, so an unread Linux app stays "unknown".
+    """
     tier = (plan.sku_tier if plan else None) or app.sku_tier
     if tier is None:
         return True

@@ -253,6 +253,11 @@ def _merge(existing: dict[str, Any], other: dict[str, Any]) -> None:
 def _has_vnet_rules(properties: Any) -> bool:
     if not isinstance(properties, dict):
         return False
+    # SQL, MySQL and PostgreSQL servers keep each VNet rule as a child resource of its own
+    # (microsoft.sql/servers/virtualnetworkrules) whose subnet is properties.virtualNetworkSubnetId.
+    subnet = properties.get("virtualNetworkSubnetId")
+    if isinstance(subnet, str) and "/subnets/" in subnet.lower():
+        return True
     for holder in (properties, properties.get("networkAcls"), properties.get("networkRuleSet")):
         rules = holder.get("virtualNetworkRules") if isinstance(holder, dict) else None
         if isinstance(rules, list) and rules:

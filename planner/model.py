@@ -822,6 +822,20 @@ _RULE_PATHS = (
 def _add_vnet_rules(tenant: Tenant, item: Mapping[str, Any], r: _Reader) -> None:
     restricted = _restricted(r)
     rtype = (r.text("type") or "").lower()
+    child_subnet = r.text("properties.virtualNetworkSubnetId")
+    if rtype.endswith("/virtualnetworkrules") and child_subnet and "/subnets/" in child_subnet.lower():
+        # A database server's VNet rule: the server expects that subnet's traffic through a service
+        # endpoint; without one, the app's traffic would need a firewall rule for its public address.
+        rule = VnetRule(
+            resource_id=parent_id(item["id"]),
+            resource_type=rtype.rsplit("/", 1)[0],
+            subnet_id=child_subnet,
+            field=f"virtualNetworkRules/{item['id'].rsplit('/', 1)[-1]}.properties.virtualNetworkSubnetId",
+            restricted=True,
+        )
+        tenant.vnet_rules_by_vnet[norm_id(vnet_of_subnet(child_subnet))].append(rule)
+        tenant.vnet_rules_by_subnet[norm_id(child_subnet)].append(rule)
+        return
     for path, keys in _RULE_PATHS:
         for index, raw in enumerate(r.items(path)):
             if not isinstance(raw, Mapping):

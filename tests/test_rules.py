@@ -328,3 +328,16 @@ def test_too_many_subnets_for_one_plan(tmp_path: Path, vnets: int, expected: boo
     if expected:
         evidence = next(e for e in plan["apps"][0]["evidence"] if e["code"] == "TOO_MANY_SUBNETS")
         assert len(evidence["value"]) == 3
+
+
+def test_sql_server_vnet_rule_child_resource(tmp_path: Path) -> None:
+    server = f"{f.RG}/rg-data/providers/Microsoft.Sql/servers/sql1"
+    rule = {
+        "id": f"{server}/virtualNetworkRules/allow-workload",
+        "type": "Microsoft.Sql/servers/virtualNetworkRules",
+        "properties": {"virtualNetworkSubnetId": f.VNET_ID + "/subnets/workload", "state": "Ready"},
+    }
+    app = run_plan(f.write(tmp_path, [*f.base_tenant(), rule]))["apps"][0]
+    assert "SERVICE_ENDPOINTS" in app["limitations"]
+    [evidence] = [e for e in app["evidence"] if e["code"] == "SERVICE_ENDPOINTS"]
+    assert evidence["resource_id"] == server
