@@ -406,7 +406,7 @@ def _code_rows(lk: _Lookups) -> Iterator[Row]:
             "apps": counts.get(code, 0),
             "unknown": unknown.get(code, 0),
             "doc": doc,
-            "doc_url": doc if doc.startswith(("https://", "http://")) else None,
+            "doc_url": info.get("learn_url") or (doc if doc.startswith(("https://", "http://")) else None),
         }
 
 
