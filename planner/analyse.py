@@ -15,23 +15,7 @@ from enum import StrEnum
 from planner.model import App, AppServicePlan, Integration, Tenant, VnetConnection, norm_id
 from planner.rules import RULES
 from planner.rules.base import AppContext, Kind, Rule, Status, Verdict
-
-# Tiers where gateway-required integration can exist (azure-facts §2.4; WorkflowStandard UNSURE, kept).
-GATEWAY_TIERS = frozenset(
-    t.lower()
-    for t in (
-        "Basic",
-        "Standard",
-        "Premium",
-        "PremiumV2",
-        "PremiumV3",
-        "Premium0V3",
-        "PremiumMV3",
-        "PremiumV4",
-        "PremiumMV4",
-        "WorkflowStandard",
-    )
-)
+from planner.tiers import gateway_possible, tier_from_sku
 
 
 class Readiness(StrEnum):
@@ -125,10 +109,8 @@ def could_use_gateway(app: App, plan: AppServicePlan | None, os: str | None) -> 
     The OS is deliberately not considered: a Linux app can carry a leftover gateway-required entry
     (LINUX), which can block its regional integration, so an unread Linux app stays "unknown".
     """
-    tier = (plan.sku_tier if plan else None) or app.sku_tier
-    if tier is None:
-        return True
-    return tier.lower() in GATEWAY_TIERS
+    tier = tier_from_sku(plan.sku_tier, plan.sku_name) if plan else None
+    return gateway_possible(tier or (app.sku_tier.lower() if app.sku_tier else None))
 
 
 def classify(

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from planner.errors import InputError
+from planner.tiers import SWIFT_CHECK_TIERS, gateway_possible
 
 STARTED_AT = "2026-11-29T09:00:00Z"  # fixed, so two runs with one seed give identical bytes
 FINISHED_AT = "2026-11-29T09:42:17Z"
@@ -55,22 +56,6 @@ ARM_CALLS = {
 }
 THROTTLED_REASON = "429 TooManyRequests: still throttled after 3 retries (Retry-After: 30)"
 
-# Tiers on which an app can use gateway-required integration (azure-facts §2.4, WorkflowStandard UNSURE and
-# kept). Like `scan` (planner/collect/scan.py select_tasks), the generator records the per-app ARM calls
-# for every app and slot on these tiers, Linux ones included, and networkConfig on Basic and Standard.
-GATEWAY_CAPABLE_TIERS = (
-    "Basic",
-    "Standard",
-    "Premium",
-    "PremiumV2",
-    "PremiumV3",
-    "Premium0V3",
-    "PremiumMV3",
-    "PremiumV4",
-    "PremiumMV4",
-    "WorkflowStandard",
-)
-SWIFT_CHECK_TIERS = ("Basic", "Standard")  # networkConfig.swiftSupported only varies on these
 
 REGIONS = (
     "westeurope",
@@ -832,7 +817,7 @@ class _Subscription:
             workload=workload,
             capacity_apps={"windows": 8, "linux": 6, "free": 1, "dynamic": 3}.get(category, 4),
             workers=0 if tier == "Dynamic" else min(max_workers, rng.choice((1, 1, 2, 2, 3, 4))),
-            swift_supported=tier not in SWIFT_CHECK_TIERS or rng.random() < 0.8,
+            swift_supported=tier.lower() not in SWIFT_CHECK_TIERS or rng.random() < 0.8,
             reserved=linux,
             hyper_v=category == "wincontainer",
         )
@@ -995,7 +980,7 @@ class _Subscription:
             tenant.counts["regional"] += 1
 
         # The scan calls ARM only for apps on tiers where gateway-required integration can exist.
-        if plan.tier not in GATEWAY_CAPABLE_TIERS:
+        if not gateway_possible(plan.tier):  # like scan's select_tasks: Linux apps included
             return
         arm = tenant.arm
         connection_type = (
@@ -1052,7 +1037,9 @@ class _Subscription:
                 )
         if arm.call("keyVaultReferences", site_id, rng.random() < 0.004) and has_refs:
             self.emit_kv_references(site_id, integration)
-        if plan.tier in SWIFT_CHECK_TIERS and arm.call("networkConfig", site_id, rng.random() < 0.004):
+        if plan.tier.lower() in SWIFT_CHECK_TIERS and arm.call(
+            "networkConfig", site_id, rng.random() < 0.004
+        ):
             writer.write(
                 "networkconfig",
                 {

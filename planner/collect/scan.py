@@ -9,7 +9,6 @@ reuses finished data sets and ARM calls; a complete scan removes it.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,49 +26,11 @@ from planner.collect.graph import GraphCollector, QueryOutcome
 from planner.collect.queries import QUERY_NAMES, Query, load_queries
 from planner.collect.retry import Backoff
 from planner.redact import redact
+from planner.tiers import GATEWAY_FREE_TIERS, SWIFT_CHECK_TIERS, tier_from_sku
 
 SCHEMA = "vnet-planner/inventory@1"
 STATE_VERSION = 1
 ARM_DATASETS = tuple(call.dataset for call in ArmCall)
-
-# azure-facts §2.4: plan tiers on which gateway-required integration cannot exist. Every other tier
-# (Basic, Standard, Premium*, WorkflowStandard, and tiers this list does not know) gets the ARM calls.
-GATEWAY_FREE_TIERS = frozenset(
-    {
-        "free",
-        "shared",
-        "dynamic",
-        "elasticpremium",
-        "flexconsumption",
-        "isolated",
-        "isolatedv2",
-        "isolatedmv2",
-    }
-)
-# Tiers where regional integration depends on the scale unit: read networkConfig's swiftSupported.
-SWIFT_CHECK_TIERS = frozenset({"basic", "standard"})
-
-# sku.name -> tier, for plans whose sku lacks `tier` (azure-facts §2.3, CLI get_sku_tier).
-_SKU_TIERS: tuple[tuple[str, str], ...] = (
-    (r"f\d+", "free"),
-    (r"d\d+", "shared"),
-    (r"b\d+", "basic"),
-    (r"s\d+", "standard"),
-    (r"p\d+", "premium"),
-    (r"p\d+v2", "premiumv2"),
-    (r"p0v3", "premium0v3"),
-    (r"p\d+v3", "premiumv3"),
-    (r"p\d+mv3", "premiummv3"),
-    (r"p\d+v4", "premiumv4"),
-    (r"p\d+mv4", "premiummv4"),
-    (r"ep\d+", "elasticpremium"),
-    (r"y\d+", "dynamic"),
-    (r"fc\d+", "flexconsumption"),
-    (r"i\d+", "isolated"),
-    (r"i\d+v2", "isolatedv2"),
-    (r"i\d+mv2", "isolatedmv2"),
-    (r"ws\d+", "workflowstandard"),
-)
 
 
 class ScanError(Exception):
@@ -142,14 +103,7 @@ class ScanResult:
 def plan_tier(plan: dict[str, Any]) -> str | None:
     """The plan's tier, lower-case (`sku.tier`, else derived from `sku.name`); None when unknown."""
     sku: dict[str, Any] = plan["sku"] if isinstance(plan.get("sku"), dict) else {}
-    tier = str(sku.get("tier") or "").strip().lower()
-    if tier:
-        return tier
-    name = str(sku.get("name") or "").strip().lower()
-    for pattern, derived in _SKU_TIERS:
-        if re.fullmatch(pattern, name):
-            return derived
-    return None
+    return tier_from_sku(str(sku.get("tier") or ""), str(sku.get("name") or ""))
 
 
 def select_tasks(

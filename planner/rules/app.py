@@ -3,25 +3,7 @@
 from __future__ import annotations
 
 from planner.rules.base import AppContext, Evidence, Verdict, no, unknown, yes
-
-# Tiers on which regional integration exists (azure-facts §2.4). Basic and Standard only on newer
-# scale units, which `networkConfig/virtualNetwork.swiftSupported` tells.
-REGIONAL_TIERS = frozenset(
-    t.lower()
-    for t in (
-        "Premium",
-        "PremiumV2",
-        "PremiumV3",
-        "Premium0V3",
-        "PremiumMV3",
-        "PremiumV4",
-        "PremiumMV4",
-        "ElasticPremium",
-        "FlexConsumption",
-    )
-)
-SCALE_UNIT_TIERS = frozenset(("basic", "standard"))
-NO_REGIONAL_TIERS = frozenset(("free", "shared", "dynamic", "isolated", "isolatedv2", "isolatedmv2"))
+from planner.tiers import NO_REGIONAL_TIERS, REGIONAL_TIERS, SWIFT_CHECK_TIERS, tier_from_sku
 
 
 def check_linux(ctx: AppContext) -> Verdict:
@@ -48,6 +30,8 @@ def tier_of(ctx: AppContext) -> tuple[str | None, str, str]:
     """The plan tier, and where it was read (resource id, field)."""
     if ctx.plan and ctx.plan.sku_tier:
         return ctx.plan.sku_tier, ctx.plan.id, "sku.tier"
+    if ctx.plan and (derived := tier_from_sku(None, ctx.plan.sku_name)):
+        return derived, ctx.plan.id, "sku.name"
     if ctx.app.sku_tier:
         return ctx.app.sku_tier, ctx.app.id, "properties.sku"
     return None, ctx.app.id, "properties.serverFarmId"
@@ -67,7 +51,7 @@ def check_plan_unsupported(ctx: AppContext) -> Verdict:
         return yes(Evidence("PLAN_UNSUPPORTED", resource, field, tier))
     if lowered in REGIONAL_TIERS:
         return no()
-    if lowered in SCALE_UNIT_TIERS:
+    if lowered in SWIFT_CHECK_TIERS:
         config = ctx.tenant.network_config.get(ctx.app.id.lower())
         if config is None or config.swift_supported is None:
             reason = ctx.tenant.failure_reason("networkConfig", ctx.app.id)
