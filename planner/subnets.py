@@ -212,7 +212,9 @@ def propose(
     return None
 
 
-def space_addition(avoid: Sequence[IPv4Network], prefixlen: int, near: Sequence[IPv4Network]) -> IPv4Network:
+def space_addition(
+    avoid: Sequence[IPv4Network] | RangeSet, prefixlen: int, near: Sequence[IPv4Network]
+) -> IPv4Network:
     """The smallest address-space addition for a full VNet: a free /``prefixlen`` to add to it.
 
     Taken from the RFC1918 block holding the VNet's first prefix (``near[0]``; 10/8 if there is
@@ -237,7 +239,7 @@ def space_addition(avoid: Sequence[IPv4Network], prefixlen: int, near: Sequence[
     return result
 
 
-def new_vnet_range(avoid: Sequence[IPv4Network], prefixlen: int = 24) -> IPv4Network:
+def new_vnet_range(avoid: Sequence[IPv4Network] | RangeSet, prefixlen: int = 24) -> IPv4Network:
     """The lowest free /``prefixlen`` in 10/8, then 172.16/12, then 192.168/16, clear of ``avoid``.
 
     Raises ValueError if all three blocks are taken at that size.
@@ -276,8 +278,40 @@ def _block_of(net: IPv4Network) -> IPv4Network | None:
     return None
 
 
-def _merge(nets: Iterable[IPv4Network | IPv6Network]) -> _Ranges:
+class RangeSet:
+    """Merged, sorted IPv4 ranges that grow one prefix at a time.
+
+    The tenant-wide list of taken ranges is consulted for every full VNet and every new VNet; keeping
+    it merged (insert with bisect) avoids re-sorting the whole tenant on each call, which made
+    placement grow with the square of the tenant's size.
+    """
+
+    def __init__(self, nets: Iterable[IPv4Network | IPv6Network] = ()) -> None:
+        self.starts, self.ends = _merge(nets)
+
+    def add(self, net: IPv4Network) -> None:
+        start, end = int(net.network_address), int(net.broadcast_address)
+        # Every range touching or overlapping [start, end] collapses into one.
+        low = bisect.bisect_left(self.ends, start - 1)
+        high = bisect.bisect_right(self.starts, end + 1)
+        if low < high:
+            start = min(start, self.starts[low])
+            end = max(end, self.ends[high - 1])
+        self.starts[low:high] = [start]
+        self.ends[low:high] = [end]
+
+    def __contains__(self, net: object) -> bool:
+        if not isinstance(net, IPv4Network):
+            return False
+        start, end = int(net.network_address), int(net.broadcast_address)
+        index = bisect.bisect_left(self.ends, start)
+        return index < len(self.starts) and self.starts[index] <= end
+
+
+def _merge(nets: Iterable[IPv4Network | IPv6Network] | RangeSet) -> _Ranges:
     """Sort once and merge overlapping or touching ranges, so every later walk jumps over each gap once."""
+    if isinstance(nets, RangeSet):
+        return nets.starts, nets.ends
     spans = sorted((int(n.network_address), int(n.broadcast_address)) for n in _ipv4_only(nets))
     starts: list[int] = []
     ends: list[int] = []

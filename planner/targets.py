@@ -92,7 +92,7 @@ class _Space:
     def __init__(self, tenant: Tenant):
         self.tenant = tenant
         self.taken: dict[str, list[IPv4Network]] = {}
-        self.tenant_ranges: list[IPv4Network] = _tenant_ranges(tenant)
+        self.tenant_ranges = net.RangeSet(_tenant_ranges(tenant))
 
     def vnet_space(self, vnet: VirtualNetwork) -> list[IPv4Network]:
         return _parse(self.tenant, vnet.id, "properties.addressSpace.addressPrefixes", vnet.address_prefixes)
@@ -351,7 +351,7 @@ def _same_region(
         f"no free /{prefixlen} in {', '.join(vnet.address_prefixes)}: add {addition} to the address space"
     )
     taken.append(addition)
-    space.tenant_ranges.append(addition)
+    space.tenant_ranges.add(addition)
     return target
 
 
@@ -388,7 +388,7 @@ def _cross_region(
             str(tenant.raw.root),
             f"no private /{vnet_prefixlen} is free in the tenant for a new VNet in {region}",
         ) from None
-    space.tenant_ranges.append(vnet_range)
+    space.tenant_ranges.add(vnet_range)
     count = len(new_vnets[(norm_id(subscription), region)])
     name = f"vnet-appsvc-{region}" + (f"-{count + 1}" if count else "")
     vnet_id = f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.Network/virtualNetworks/{name}"

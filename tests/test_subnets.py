@@ -380,3 +380,25 @@ def test_is_rfc1918_false_for_ipv6() -> None:
 )
 def test_overlaps_any(net: str, others: list[str], expected: bool) -> None:
     assert overlaps_any(IPv4Network(net), nets(*others)) is expected
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_range_set_grown_one_prefix_at_a_time_equals_merging_all_at_once(seed: int) -> None:
+    import random
+
+    from planner.subnets import RangeSet
+
+    rng = random.Random(seed)
+    nets = [
+        IPv4Network(
+            ((10 << 24) + (rng.randrange(0, 1 << 10) << 8), rng.choice([22, 24, 26, 28])), strict=False
+        )
+        for _ in range(60)
+    ]
+    grown = RangeSet()
+    for network in nets:
+        grown.add(network)
+    at_once = RangeSet(nets)
+    assert (grown.starts, grown.ends) == (at_once.starts, at_once.ends)
+    assert all(network in grown for network in nets)
+    assert new_vnet_range(grown, 24) == new_vnet_range(nets, 24)
