@@ -111,7 +111,7 @@ def run_worker(
     stages.wrap(pipeline, "build_tenant", "model")
     stages.wrap(plan_module, "analyse", "analyse")
     stages.wrap(pipeline, "build_plan", "plan")
-    stages.wrap(pipeline, "apply_runbook_if_available", "runbook")
+    stages.wrap(pipeline, "apply_runbook", "runbook")
     baseline_rss = peak_rss_mb()
     profiler = cProfile.Profile() if profile else None
     if profiler:

@@ -9,6 +9,7 @@ import importlib
 import importlib.resources
 import os
 import sys
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -93,18 +94,26 @@ def _run(
     quiet: bool,
 ) -> None:
     formats = _formats(format)
-    try:
-        plan = run_plan(
-            inventory,
-            prices_path=prices,
-            today=_date(as_of, "--as-of"),
-            start=_date(start, "--start"),
-            wave_days=wave_days,
-        )
-    except InputError as exc:
-        raise _fail(str(exc)) from None
-    with bulk_allocation():
-        written = write_outputs(plan, out, formats)
+    today, first_day = _date(as_of, "--as-of"), _date(start, "--start")
+    with err.status("vnet-planner", spinner="dots") if not quiet else nullcontext() as status:
+
+        def show(stage: str) -> None:
+            if status is not None:
+                status.update(f"vnet-planner: {stage}")
+
+        try:
+            plan = run_plan(
+                inventory,
+                prices_path=prices,
+                today=today,
+                start=first_day,
+                wave_days=wave_days,
+                on_stage=show,
+            )
+        except InputError as exc:
+            raise _fail(str(exc)) from None
+        with bulk_allocation():
+            written = write_outputs(plan, out, formats, on_file=lambda name: show(f"rendered {name}"))
     if not quiet:
         from planner.render.terminal import print_summary
 

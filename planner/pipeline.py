@@ -7,7 +7,7 @@ files and exit codes around it.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,6 +17,7 @@ from planner.cost import PriceTable, load_default_prices, load_prices
 from planner.inventory import load_inventory
 from planner.model import build_tenant
 from planner.plan import build_plan
+from planner.runbook import apply_runbook
 
 
 @contextmanager
@@ -49,24 +50,24 @@ def run_plan(
     start: date | None = None,
     wave_days: int = 5,
     now: datetime | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Read an inventory and return the plan.json dict (raises InputError on bad input)."""
+    """Read an inventory and return the plan.json dict (raises InputError on bad input).
+
+    `on_stage` is told the name of each stage as it starts (the CLI shows it; libraries need not).
+    """
+    stage = on_stage or (lambda _name: None)
     prices = prices_from(prices_path)
     with bulk_allocation():
+        stage(f"reading {inventory_path}")
         raw = load_inventory(inventory_path)
+        stage(f"building the model of {raw.resources:,} resources")
         tenant = build_tenant(raw)
         if now is None and today is not None:
             now = datetime(today.year, today.month, today.day, tzinfo=UTC)
+        stage(f"analysing {len(tenant.apps):,} apps and slots")
         plan = build_plan(tenant, prices, today=today, now=now)
-        apply_runbook_if_available(plan, start=start, wave_days=wave_days)
+        stage("writing the runbook steps")
+        warnings = apply_runbook(plan, start=start, wave_days=wave_days)
+        plan.setdefault("warnings", []).extend(warnings)
     return plan
-
-
-def apply_runbook_if_available(plan: dict[str, Any], *, start: date | None, wave_days: int) -> None:
-    """Waves, strategies and steps (planner/runbook.py)."""
-    try:
-        from planner.runbook import apply_runbook
-    except ImportError:  # the runbook module is being written in parallel
-        return
-    warnings = apply_runbook(plan, start=start, wave_days=wave_days)
-    plan.setdefault("warnings", []).extend(warnings)
