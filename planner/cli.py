@@ -77,6 +77,10 @@ StartOpt = Annotated[
     str | None, typer.Option("--start", help="First day of wave 1 (YYYY-MM-DD); default: next Monday.")
 ]
 WaveDaysOpt = Annotated[int, typer.Option("--wave-days", min=1, help="Working days per wave.")]
+WaveSizeOpt = Annotated[
+    int | None,
+    typer.Option("--wave-size", min=1, help="Most apps per wave (default 20, raised to meet the deadline)."),
+]
 AsOfOpt = Annotated[
     str | None, typer.Option("--as-of", help="Count days left from this date (default: today).")
 ]
@@ -90,6 +94,7 @@ def _run(
     prices: Path | None,
     start: str | None,
     wave_days: int,
+    wave_size: int | None,
     as_of: str | None,
     quiet: bool,
 ) -> None:
@@ -108,6 +113,7 @@ def _run(
                 today=today,
                 start=first_day,
                 wave_days=wave_days,
+                wave_size=wave_size,
                 on_stage=show,
             )
         except InputError as exc:
@@ -130,11 +136,12 @@ def plan(
     prices: PricesOpt = None,
     start: StartOpt = None,
     wave_days: WaveDaysOpt = 5,
+    wave_size: WaveSizeOpt = None,
     as_of: AsOfOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Analyse an inventory offline and write plan.json, CSV, the Excel workbook and the HTML runbook."""
-    _run(inventory, out, format, prices, start, wave_days, as_of, quiet)
+    _run(inventory, out, format, prices, start, wave_days, wave_size, as_of, quiet)
 
 
 @app.command()
@@ -144,13 +151,14 @@ def demo(
     prices: PricesOpt = None,
     start: StartOpt = None,
     wave_days: WaveDaysOpt = 5,
+    wave_size: WaveSizeOpt = None,
     as_of: AsOfOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Run `plan` on the bundled Contoso sample tenant (no Azure account needed)."""
     sample = importlib.resources.files("planner.samples") / SAMPLE
     with importlib.resources.as_file(sample) as path:
-        _run(path, out, format, prices, start, wave_days, as_of, quiet)
+        _run(path, out, format, prices, start, wave_days, wave_size, as_of, quiet)
 
 
 @app.command()

@@ -49,6 +49,7 @@ def run_plan(
     prices_path: Path | str | None = None,
     start: date | None = None,
     wave_days: int = 5,
+    wave_size: int | None = None,
     now: datetime | None = None,
     on_stage: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
@@ -68,6 +69,6 @@ def run_plan(
         stage(f"analysing {len(tenant.apps):,} apps and slots")
         plan = build_plan(tenant, prices, today=today, now=now)
         stage("writing the runbook steps")
-        warnings = apply_runbook(plan, start=start, wave_days=wave_days)
+        warnings = apply_runbook(plan, start=start, wave_days=wave_days, max_apps_per_wave=wave_size)
         plan.setdefault("warnings", []).extend(warnings)
     return plan

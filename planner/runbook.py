@@ -188,7 +188,7 @@ def apply_runbook(
     if max_apps_per_wave is None and cap > DEFAULT_MAX_APPS_PER_WAVE:
         warnings.append(
             f"Waves hold up to {cap} apps (instead of {DEFAULT_MAX_APPS_PER_WAVE}) so the migration ends by "
-            f"{retirement.isoformat()}; pass a smaller bound and an earlier start if that is too many for one team."
+            f"{retirement.isoformat()}; set --wave-size and an earlier --start if that is too many for one team."
         )
     warnings += _deadline_warnings(waves, retirement, first, plan)
     warnings += _data_warnings(movers, dict_of)

@@ -131,3 +131,49 @@ def test_plan_json_is_one_line_per_app_and_parses_back(tmp_path: Path) -> None:
     assert json.loads(text) == plan
     app_lines = [line for line in text.splitlines() if line.startswith('  {"id": "/subscriptions/')]
     assert len(app_lines) == len(plan["apps"]) + len(plan["gateways"])
+
+
+def test_repeated_warnings_are_grouped_in_the_terminal() -> None:
+    from planner.render.terminal import grouped_warnings
+
+    warnings = [f"app{i}: classic VNet: migrate it first" for i in range(5)] + [
+        "no manifest: assumed",
+        "app9: other",
+    ]
+    assert grouped_warnings(warnings) == [
+        "5 apps (app0, app1, app2 and 2 more): classic VNet: migrate it first",
+        "no manifest: assumed",
+        "app9: other",
+    ]
+
+
+def test_wave_size_and_start_shape_the_schedule(tmp_path: Path) -> None:
+    apps = [f.APP_ID.replace("app1", f"app{n}") for n in range(2, 5)]
+    plans = [f.PLAN_ID.replace("plan1", f"plan{n}") for n in range(2, 5)]
+    resources = f.base_tenant()
+    for app_id, plan_id in zip(apps, plans, strict=True):
+        resources += [
+            f.plan(plan_id),
+            f.site(app_id, plan_id=plan_id),
+            f.vnet_connection(app_id),
+            f.network_config(app_id),
+        ]
+    inventory = f.write(tmp_path / "inv", resources)
+    out = tmp_path / "out"
+    args = [
+        "plan",
+        str(inventory),
+        "--out",
+        str(out),
+        "--format",
+        "json",
+        "--start",
+        "2027-01-04",
+        "--wave-size",
+        "2",
+    ]
+    assert runner.invoke(app, args).exit_code == 0
+    plan = json.loads((out / "plan.json").read_text())
+    app_waves = [w for w in plan["waves"] if w["app_ids"]]
+    assert [len(w["app_ids"]) for w in app_waves] == [2, 2]
+    assert app_waves[0]["start"] == "2027-01-04"

@@ -89,10 +89,37 @@ def print_summary(plan: dict[str, Any], console: Console, written: Sequence[Path
         console.print(
             f"[yellow]Subscription not read:[/] {failed['name'] or failed['id']}: {failed['reason']}"
         )
-    for warning in inventory["warnings"] + plan.get("warnings", []):
-        console.print(f"[yellow]warning:[/] {warning}")
+    for warning in grouped_warnings(inventory["warnings"] + plan.get("warnings", [])):
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     for path in written:
         console.print(f"wrote {path}")
+
+
+def grouped_warnings(warnings: list[str], *, examples: int = 3) -> list[str]:
+    """Warnings that differ only by the app they start with ("app: text") are said once, with a count.
+
+    plan.json keeps every warning; the terminal would otherwise scroll hundreds of lines away.
+    """
+    by_text: dict[str, list[str]] = {}
+    order: list[str] = []
+    for warning in warnings:
+        subject, sep, text = warning.partition(": ")
+        key = text if sep and " " not in subject else warning
+        if key not in by_text:
+            by_text[key] = []
+            order.append(key)
+        by_text[key].append(subject if key == text else "")
+    lines = []
+    for key in order:
+        subjects = [s for s in by_text[key] if s]
+        if len(subjects) < 2:
+            lines.append(f"{subjects[0]}: {key}" if subjects else key)
+            continue
+        shown = ", ".join(subjects[:examples]) + (
+            f" and {len(subjects) - examples} more" if len(subjects) > examples else ""
+        )
+        lines.append(f"{len(subjects)} apps ({shown}): {key}")
+    return lines
 
 
 def print_rules(console: Console) -> None:
