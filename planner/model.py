@@ -228,7 +228,12 @@ class VnetConnection:
 
     @property
     def gateway_required(self) -> bool:
-        return self.is_swift is not True
+        """Not a regional entry. Regional entries say `isSwift: true` and point at a subnet, not a VNet
+        (azure-facts §1.1, shape UNSURE): either sign is enough, so an entry missing the flag is not
+        mistaken for gateway-required."""
+        if self.is_swift is True:
+            return False
+        return "/subnets/" not in (self.vnet_resource_id or "").lower()
 
 
 @dataclass(frozen=True, slots=True)

@@ -341,3 +341,21 @@ def test_sql_server_vnet_rule_child_resource(tmp_path: Path) -> None:
     assert "SERVICE_ENDPOINTS" in app["limitations"]
     [evidence] = [e for e in app["evidence"] if e["code"] == "SERVICE_ENDPOINTS"]
     assert evidence["resource_id"] == server
+
+
+@pytest.mark.parametrize(
+    ("props", "integration"),
+    [
+        ({"isSwift": True, "vnetResourceId": f.VNET_ID + "/subnets/snet-int"}, "regional"),
+        # The regional entry's shape is not documented: a subnet id alone is enough to tell it.
+        ({"isSwift": None, "vnetResourceId": f.VNET_ID + "/subnets/snet-int"}, "regional"),
+        ({"isSwift": None}, "gateway-required"),
+        ({"isSwift": False}, "gateway-required"),
+    ],
+)
+def test_regional_entries_are_not_mistaken_for_gateway_required(
+    tmp_path: Path, props: dict, integration: str
+) -> None:
+    connection = f.vnet_connection(**props)
+    resources = f.replace(f.base_tenant(), f.vnet_connection()["id"], connection)
+    assert run_plan(f.write(tmp_path, resources))["apps"][0]["integration"] == integration
