@@ -126,7 +126,7 @@ def classify(
                 "the others are listed in its evidence"
             )
         return Integration.GATEWAY_REQUIRED, gateway[0], None
-    if app.regional_subnet_id or any(e.is_swift for e in entries):
+    if app.regional_subnet_id or any(not e.gateway_required for e in entries):
         return Integration.REGIONAL, None, None
     read = tenant.was_read("virtualNetworkConnections", app.id)
     if read is True:
