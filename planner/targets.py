@@ -18,6 +18,7 @@ from planner.analyse import AppResult
 from planner.errors import InputError
 from planner.model import (
     AppServicePlan,
+    Subnet,
     Tenant,
     VirtualNetwork,
     id_segment,
@@ -92,6 +93,7 @@ class _Space:
     def __init__(self, tenant: Tenant):
         self.tenant = tenant
         self.taken: dict[str, list[IPv4Network]] = {}
+        self.claimed: set[str] = set()  # existing subnets already chosen as some plan's target
         self.tenant_ranges = net.RangeSet(_tenant_ranges(tenant))
 
     def vnet_space(self, vnet: VirtualNetwork) -> list[IPv4Network]:
@@ -295,6 +297,26 @@ def _reuse(tenant: Tenant, subnet_id: str, plan_id: str | None) -> Target:
     )
 
 
+def _unused_delegated_subnet(
+    tenant: Tenant, space: _Space, vnet: VirtualNetwork, needed: int
+) -> Subnet | None:
+    """A subnet someone already prepared for App Service and nothing uses yet, big enough for the plan."""
+    for index, subnet in enumerate(vnet.subnets):
+        if norm_id(subnet.id) in space.claimed:
+            continue
+        if not any(d.lower() == "microsoft.web/serverfarms" for d in subnet.delegations):
+            continue
+        if subnet.service_association_links or subnet.ip_configurations or subnet.private_endpoints:
+            continue
+        if subnet.service_endpoint_policies:
+            continue  # regional integration does not support service endpoint policies (azure-facts §4)
+        field = f"properties.subnets[{index}].properties.addressPrefix"
+        size = sum(prefix.num_addresses for prefix in _parse(tenant, vnet.id, field, subnet.prefixes))
+        if size >= needed:
+            return subnet
+    return None
+
+
 def _same_region(
     tenant: Tenant,
     space: _Space,
@@ -329,6 +351,16 @@ def _same_region(
         target.notes.append(
             "the VNet also has IPv6 address space: older docs required IPv4-only, verify first"
         )
+    empty = _unused_delegated_subnet(tenant, space, vnet, needed)
+    if empty is not None:
+        space.claimed.add(norm_id(empty.id))
+        reused = _reuse(tenant, empty.id, first.app.plan_id)
+        reused.notes = [
+            f"{empty.name} ({', '.join(empty.prefixes)}) is delegated to Microsoft.Web/serverFarms and unused "
+            f"(no service association link, no IP configurations): reuse it; it holds the {needed} addresses needed",
+            *target.notes,
+        ]
+        return reused
     taken = space.taken_in(vnet)
     proposal = net.propose(space.vnet_space(vnet), taken, needed, PREFERRED_PREFIXLEN)
     if proposal is not None:

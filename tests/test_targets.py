@@ -159,3 +159,25 @@ def test_classic_vnet_gets_no_target(tmp_path: Path) -> None:
     app = _app(_plan(tmp_path, resources), f.APP_ID)
     assert app["target"] is None
     assert "classic" in app["target_reason"].lower()
+
+
+def test_an_unused_delegated_subnet_is_reused_once(tmp_path: Path) -> None:
+    delegation = [{"name": "d", "properties": {"serviceName": "Microsoft.Web/serverFarms"}}]
+    prepared = f.subnet(f.VNET_ID, "snet-prepared", "10.0.5.0/26", delegations=delegation)
+    in_use = f.subnet(
+        f.VNET_ID,
+        "snet-taken",
+        "10.0.6.0/26",
+        delegations=delegation,
+        serviceAssociationLinks=[
+            {"name": "AppServiceLink", "properties": {"linkedResourceType": "Microsoft.Web/serverfarms"}}
+        ],
+    )
+    vnet = f.vnet(subnets=[f.subnet(f.VNET_ID, "GatewaySubnet", "10.0.255.0/27"), in_use, prepared])
+    resources = [*f.replace(f.base_tenant(), f.VNET_ID, vnet), f.plan(PLAN2), f.site(APP2, plan_id=PLAN2)]
+    resources += [f.vnet_connection(APP2), f.network_config(APP2)]
+    plan = _plan(tmp_path, resources)
+    first, second = _app(plan, f.APP_ID)["target"], _app(plan, APP2)["target"]
+    assert (first["subnet_name"], first["new_subnet"]) == ("snet-prepared", False)
+    assert second["new_subnet"] is True  # the prepared subnet goes to one plan only
+    assert second["prefix"] == "10.0.0.0/26"
