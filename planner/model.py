@@ -193,6 +193,7 @@ class App:
     route_all: bool | None
     sku_tier: str | None
     tags: dict[str, str]
+    scm_host: str | None = None  # Kudu host (hostNameSslStates hostType Repository)
 
     @property
     def kinds(self) -> frozenset[str]:
@@ -588,7 +589,22 @@ def _app(item: Mapping[str, Any], r: _Reader, *, slot: bool) -> App:
         route_all=route_all,
         sku_tier=r.text("properties.sku"),
         tags={str(k): "" if v is None else str(v) for k, v in tags.items()},
+        scm_host=_scm_host(r),
     )
+
+
+def _scm_host(r: _Reader) -> str | None:
+    """The Kudu host: the Repository entry of hostNameSslStates, else an enabled '.scm.' host name."""
+    for index, state in enumerate(r.items("properties.hostNameSslStates")):
+        if not isinstance(state, Mapping):
+            raise r._fail(f"properties.hostNameSslStates[{index}]", "an object", state)
+        entry = _Reader(state, r.where)
+        if (entry.text("hostType") or "").lower() == "repository" and entry.text("name"):
+            return entry.text("name")
+    for name in r.texts("properties.enabledHostNames"):
+        if ".scm." in name.lower():
+            return name
+    return None
 
 
 def _add_autoscale(tenant: Tenant, item: Mapping[str, Any], r: _Reader) -> None:

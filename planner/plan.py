@@ -155,6 +155,7 @@ def _context(tenant: Tenant, result: AppResult, gateway: GatewayReport | None) -
         "has_slots": bool(slots) or app.slot is not None,
         "slot_names": sorted(s.slot or "" for s in slots),
         "is_function": app.is_function,
+        "scm_host": app.scm_host,
         "service_endpoint_resources": list(se_resources.values()),
         "keyvault_references": kv,
         "plan_routes": [

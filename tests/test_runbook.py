@@ -7,6 +7,7 @@ a case needs; each test states the rule it checks.
 from __future__ import annotations
 
 import copy
+import json
 import shlex
 from datetime import date
 from pathlib import Path
@@ -848,3 +849,21 @@ def test_wave_size_grows_only_as_far_as_the_deadline_needs() -> None:
     plan = run(copy.deepcopy(apps), start=date(2027, 3, 17), wave_days=7, max_apps_per_wave=20)
     assert plan["schedule"]["max_apps_per_wave"] == 20 and plan["schedule"]["past_deadline"] is True
     assert any(w.startswith("DEADLINE") for w in plan["warnings"])
+
+
+def test_kudu_check_uses_the_host_the_app_reports(tmp_path: Path) -> None:
+    import factory as f
+
+    from planner.pipeline import run_plan
+
+    unique = "app1-b8cdgd7e.westeurope-01.scm.azurewebsites.net"
+    site = f.site(
+        hostNameSslStates=[
+            {"name": "app1.azurewebsites.net", "hostType": "Standard"},
+            {"name": unique, "hostType": "Repository"},
+        ]
+    )
+    plan = run_plan(f.write(tmp_path, f.replace(f.base_tenant(), f.APP_ID, site)))
+    texts = json.dumps(plan["apps"][0]["steps"])
+    assert f"https://{unique}" in texts
+    assert "app1.scm.azurewebsites.net" not in texts

@@ -180,6 +180,7 @@ class AppFacts:
     keyvault_references: tuple[KeyVaultRef, ...]
     plan_routes: tuple[PlanRoute, ...]
     target: Target | None
+    scm_host: str | None = None  # the Kudu host as the app reports it (hostNameSslStates, Repository)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> AppFacts:
@@ -230,6 +231,7 @@ class AppFacts:
             has_slots=bool(ctx.get("has_slots")) or slot is not None,
             slot_names=_strs(ctx.get("slot_names")),
             is_function=bool(ctx.get("is_function")) or "functionapp" in (kind or "").lower(),
+            scm_host=_str(ctx.get("scm_host")),
             service_endpoint_resources=tuple(
                 RuledResource(
                     id=str(r["id"]), type=str(r.get("type") or ""), services=_strs(r.get("services"))

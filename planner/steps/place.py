@@ -104,6 +104,7 @@ class Subject:
     subscription: str | None
     cli: str
     is_linux: bool
+    scm_host: str | None = None
 
     @classmethod
     def of(cls, app: AppFacts) -> Subject:
@@ -115,6 +116,7 @@ class Subject:
             subscription=app.subscription_id,
             cli=app.cli,
             is_linux=app.is_linux,
+            scm_host=app.scm_host,
         )
 
     @property
@@ -133,7 +135,9 @@ class Subject:
 
     @property
     def scm(self) -> str:
-        """The Kudu site (the default host name pattern; apps created with unique default host names differ)."""
+        """The Kudu site: as the app reports it, else the default host name pattern."""
+        if self.scm_host:
+            return f"https://{self.scm_host.lower()}"
         host = f"{self.site}-{self.slot}" if self.slot else self.site
         return f"https://{host.lower()}.scm.azurewebsites.net"
 
