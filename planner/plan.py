@@ -49,6 +49,7 @@ def build_plan(
         "retirement_date": RETIREMENT_DATE.isoformat(),
         "days_left": (RETIREMENT_DATE - today).days,
         "prices": {"source": prices.source, "as_of": prices.as_of, "currency": prices.currency},
+        "cloud": cloud_of(tenant),
         "inventory": _inventory_dict(tenant),
         "summary": {
             "retirement_date": RETIREMENT_DATE.isoformat(),
@@ -66,6 +67,24 @@ def build_plan(
         "waves": [],
         "schedule": None,
     }
+
+
+CLOUDS = {
+    "azurecloud": ("AzureCloud", "https://portal.azure.com", "https://management.azure.com"),
+    "azureusgovernment": (
+        "AzureUSGovernment",
+        "https://portal.azure.us",
+        "https://management.usgovcloudapi.net",
+    ),
+    "azurechinacloud": ("AzureChinaCloud", "https://portal.azure.cn", "https://management.chinacloudapi.cn"),
+}
+
+
+def cloud_of(tenant: Tenant) -> dict[str, str]:
+    """The cloud the inventory was scanned in (manifest `cloud`), for portal links; public Azure by default."""
+    named = str((tenant.raw.manifest or {}).get("cloud") or "AzureCloud")
+    name, portal, arm = CLOUDS.get(named.lower(), CLOUDS["azurecloud"])
+    return {"name": name, "portal": portal, "resource_manager": arm}
 
 
 def codes_legend() -> dict[str, dict[str, str]]:

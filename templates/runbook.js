@@ -7,7 +7,7 @@
   var STORE_KEY = 'vnet-planner/ticks/v1';
   var PAGE = 50;            // cards drawn per wave before "Show more"
   var PRINT_LIMIT = 400;    // apps drawn open for printing
-  var PORTAL = 'https://portal.azure.com/#@/resource';
+  var PORTAL = ((DATA.cloud && DATA.cloud.portal) || 'https://portal.azure.com') + '/#@/resource';
   var READY_LABEL = { 'ready': 'Ready', 'needs-work': 'Needs work', 'blocked': 'Blocked' };
   var KIND_LABEL = { limitation: 'Limitation', blocker: 'Blocker', finding: 'Finding', unknown: 'Not decided' };
   var codes = DATA.codes || {};

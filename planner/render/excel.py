@@ -141,6 +141,12 @@ class _Lookups:
     sub_names: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # written to Summary: truncations and the like
 
+    @property
+    def portal(self) -> str | None:
+        """The portal of the plan's cloud (plan["cloud"]), for links."""
+        cloud = self.plan.get("cloud")
+        return cloud.get("portal") if isinstance(cloud, Mapping) else None
+
     @classmethod
     def build(cls, plan: Plan) -> _Lookups:
         """Index the plan once."""
@@ -185,11 +191,12 @@ def _date(value: Any) -> dt.date | None:
         return None
 
 
-def portal_url(resource_id: str | None) -> str | None:
-    """The Azure portal page of a resource, or None without an id."""
+def portal_url(resource_id: str | None, portal: str | None = None) -> str | None:
+    """The Azure portal page of a resource (in the plan's cloud when given), or None without an id."""
     if not resource_id:
         return None
-    return PORTAL + quote(str(resource_id), safe="/()-_.~!*',;=:@")
+    base = f"{portal}/#@/resource" if portal else PORTAL
+    return base + quote(str(resource_id), safe="/()-_.~!*',;=:@")
 
 
 def _join(items: Iterable[Any] | None, sep: str = ", ") -> str:
@@ -247,7 +254,7 @@ def _app_rows(lk: _Lookups) -> Iterator[Row]:
             "new_subnet": _yes(target.get("new_subnet")) if target else "",
             "tags": _tags(app.get("tags")),
             "portal": "Open in portal",
-            "portal_url": portal_url(app.get("id")),
+            "portal_url": portal_url(app.get("id"), lk.portal),
             "id": app.get("id"),
             "due": lk.wave_end(app.get("wave")),
         }
@@ -309,7 +316,7 @@ def _gateway_rows(lk: _Lookups) -> Iterator[Row]:
             "potential": gw.get("potential_monthly_savings"),
             "removal_wave": gw.get("removal_wave"),
             "portal": "Open in portal",
-            "portal_url": portal_url(gw.get("id")),
+            "portal_url": portal_url(gw.get("id"), lk.portal),
             "due": lk.wave_end(gw.get("removal_wave")),
         }
 
@@ -328,7 +335,7 @@ def _subnet_rows(lk: _Lookups) -> Iterator[Row]:
             "plans": _join(lk.plan_names.get(str(p).lower()) or _last(p) for p in sn.get("plan_ids") or ()),
             "apps_count": len(app_ids),
             "apps": _join(lk.app_name(a) for a in app_ids),
-            "vnet_url": portal_url(sn.get("vnet_id")),
+            "vnet_url": portal_url(sn.get("vnet_id"), lk.portal),
             "notes": _join(sn.get("notes"), "\n"),
         }
 
@@ -345,7 +352,7 @@ def _evidence_rows(lk: _Lookups) -> Iterator[Row]:
                 "subject": name,
                 "subject_kind": "slot" if app.get("slot") else "app",
                 "resource": ev.get("resource_id"),
-                "resource_url": portal_url(ev.get("resource_id")),
+                "resource_url": portal_url(ev.get("resource_id"), lk.portal),
                 "field": ev.get("field"),
                 "value": _evidence_value(ev.get("value")),
                 "strength": ev.get("strength", ""),
@@ -358,7 +365,7 @@ def _evidence_rows(lk: _Lookups) -> Iterator[Row]:
                 "subject": name,
                 "subject_kind": "slot" if app.get("slot") else "app",
                 "resource": app.get("id"),
-                "resource_url": portal_url(app.get("id")),
+                "resource_url": portal_url(app.get("id"), lk.portal),
                 "field": "",
                 "value": unknown.get("reason"),
                 "strength": "",
@@ -371,7 +378,7 @@ def _evidence_rows(lk: _Lookups) -> Iterator[Row]:
                 "subject": gw.get("name") or _last(gw.get("id")),
                 "subject_kind": "gateway",
                 "resource": ev.get("resource_id"),
-                "resource_url": portal_url(ev.get("resource_id")),
+                "resource_url": portal_url(ev.get("resource_id"), lk.portal),
                 "field": ev.get("field"),
                 "value": _evidence_value(ev.get("value")),
                 "strength": ev.get("strength", ""),

@@ -59,11 +59,12 @@ def json_for_script(data: Any) -> str:
     return text
 
 
-def portal_url(resource_id: str | None) -> str | None:
-    """The Azure portal page of a resource, or None without an id."""
+def portal_url(resource_id: str | None, portal: str | None = None) -> str | None:
+    """The Azure portal page of a resource (in the plan's cloud when given), or None without an id."""
     if not resource_id:
         return None
-    return PORTAL + quote(str(resource_id), safe="/()-_.~!*',;=:@")
+    base = f"{portal}/#@/resource" if portal else PORTAL
+    return base + quote(str(resource_id), safe="/()-_.~!*',;=:@")
 
 
 def _last(resource_id: Any) -> str:
@@ -404,7 +405,7 @@ def _gateway_rows(
         rows.append(
             {
                 "name": gw.get("name") or _last(gw.get("id")),
-                "url": portal_url(gw.get("id")),
+                "url": portal_url(gw.get("id"), (plan.get("cloud") or {}).get("portal")),
                 "decision": decision,
                 "decision_label": DECISION_LABEL.get(decision, decision),
                 "reason": reason[:1].upper() + reason[1:],

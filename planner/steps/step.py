@@ -14,7 +14,9 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-ARM = "https://management.azure.com"
+# `az rest` prefixes a URL that has no host with the current cloud's Resource Manager endpoint (Azure CLI
+# `rest --url` help), so the runbook's commands work unchanged in AzureUSGovernment and AzureChinaCloud.
+ARM = ""
 WEB_API = "2024-11-01"  # the api-version azure-facts §6 uses for virtualNetworkConnections
 PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
 _UNSAFE = re.compile(r"[^\w@%+=:,./-]", re.ASCII)  # the characters shlex.quote leaves bare, inverted
