@@ -180,6 +180,11 @@ def _items(file: Path) -> Iterator[tuple[str, Any]]:
         else:
             if "id" in data and "type" in data:
                 data = [data]  # a single resource (an `az rest` GET of one resource)
+            elif str(data.get("schema", "")).startswith("vnet-planner/plan@"):
+                raise InputError(
+                    str(file),
+                    "this is a plan.json written by `plan`, not an inventory (compare plans with `diff`)",
+                )
             else:
                 raise InputError(
                     str(file), "expected a JSON array, or an object with 'data' or 'value', or one resource"

@@ -924,6 +924,11 @@ def _read_coverage(tenant: Tenant) -> None:
                 else:
                     raise InputError(where, "expected {id, reason}", field=f"arm.{call}.failed[{index}]")
             tenant.failed[call] = reasons
+        if manifest.get("partial") is True:
+            tenant.warnings.append(
+                "the scan that wrote this inventory was partial (manifest.json): what it could not read is "
+                "reported as unknown; `vnet-planner scan --resume` completes it"
+            )
         subs = manifest.get("subscriptions") or []
         if isinstance(subs, list):
             for entry in subs:

@@ -189,3 +189,15 @@ def test_hand_built_inventory_without_manifest_is_assumed_and_said(tmp_path: Pat
     f.write(tmp_path, f.base_tenant(), {})
     tenant = build_tenant(load_inventory(tmp_path))
     assert any("assuming" in w for w in tenant.warnings)
+
+
+def test_a_plan_given_as_inventory_is_named_as_such(tmp_path: Path) -> None:
+    _write(tmp_path / "plan.json", json.dumps({"schema": "vnet-planner/plan@1", "apps": []}))
+    with pytest.raises(InputError, match=r"plan\.json written by `plan`, not an inventory"):
+        load_inventory(tmp_path)
+
+
+def test_partial_scan_is_said(tmp_path: Path) -> None:
+    f.write(tmp_path, f.base_tenant(), {**f.manifest([f.APP_ID]), "partial": True})
+    tenant = build_tenant(load_inventory(tmp_path))
+    assert any("partial" in w for w in tenant.warnings)
