@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -177,11 +176,9 @@ def test_every_call_returns_exactly_what_the_fake_holds(fake: FakeAzure) -> None
 def test_calls_run_concurrently_but_within_the_bound(fake: FakeAzure) -> None:
     fake.latency = 0.03
     tasks = _all_tasks()
-    started = time.monotonic()
     _run(fake, tasks, concurrency=6)
-    elapsed = time.monotonic() - started
+    # Concurrency is shown by the fake's count of calls in flight, not by a timing (speed is for benchmarks).
     assert 2 <= fake.stats.max_in_flight <= 6
-    assert elapsed < len(tasks) * 0.03 / 2  # far faster than one at a time
 
 
 def test_throttled_subscription_is_paused_while_others_continue(fake: FakeAzure) -> None:

@@ -318,10 +318,9 @@ def test_quiet_prints_nothing_when_complete(fake: FakeAzure, tmp_path: Path) -> 
 def test_an_untrusted_certificate_stops_the_scan_at_once(fake: FakeAzure, tmp_path: Path) -> None:
     """TLS is verified: with the system bundle the fake's self-signed certificate is refused, unretried."""
     system = os.environ.get("SSL_CERT_FILE") or "/etc/ssl/certs/ca-certificates.crt"
-    started = time.monotonic()
     result = scan(fake, tmp_path / "inv", env={"REQUESTS_CA_BUNDLE": system})
     assert result.exit_code == 1 and "TLS" in result.stderr
-    assert time.monotonic() - started < 5 and fake.stats.requests == []
+    assert fake.stats.requests == []  # no request ever got through the refused handshake
 
 
 def test_a_wrong_token_stops_the_scan_and_keeps_the_previous_inventory(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from ipaddress import IPv4Network, IPv6Network
 
 import pytest
@@ -187,16 +186,13 @@ def test_find_free_agrees_with_brute_force_on_random_layouts() -> None:
         )
 
 
-def test_find_free_is_fast_on_a_crowded_space() -> None:
-    # 60,000 taken /28s, one in every /26 of 10/8: one search must jump, never scan addresses.
+def test_find_free_on_a_crowded_space() -> None:
+    # 60,000 taken /28s, one in every /26 of 10/8: the search jumps from range to range (its speed is
+    # measured by benchmarks/plan.py, not asserted here).
     base = int(IPv4Network("10.0.0.0/8").network_address)
     taken = [IPv4Network((base + i * 64, 28)) for i in range(60_000)]
-    started = time.perf_counter()
-    for _ in range(10):
-        found = find_free(nets("10.0.0.0/8"), taken, 26)
-    elapsed = time.perf_counter() - started
+    found = find_free(nets("10.0.0.0/8"), taken, 26)
     assert found == IPv4Network((base + 60_000 * 64, 26))
-    assert elapsed < 2.0
 
 
 # --- propose ---------------------------------------------------------------------------------------
