@@ -29,6 +29,7 @@ def test_plan_writes_json_and_csv(tmp_path: Path) -> None:
     assert rows[0]["integration"] == "gateway-required"
     assert rows[0]["readiness"] == "ready"
     assert "120 days left" in result.output
+    assert "gw-hub" in result.output and "delete in wave" in result.output  # the gateway table
 
 
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:

@@ -70,6 +70,7 @@ def print_summary(plan: dict[str, Any], console: Console, written: Sequence[Path
             if count or undecided:
                 codes.add_row(code, kind[:-1], str(count), str(undecided) if undecided else "")
     console.print(codes)
+    _print_gateways(plan, console, currency)
     console.print(
         f"VPN gateways: {s['gateways']} ({s['gateways_decommissionable']} can be deleted, "
         f"{s['gateways_to_verify']} to verify); savings {_money(s['monthly_savings'], currency)}/month, "
@@ -93,6 +94,45 @@ def print_summary(plan: dict[str, Any], console: Console, written: Sequence[Path
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     for path in written:
         console.print(f"wrote {path}")
+
+
+def _print_gateways(plan: dict[str, Any], console: Console, currency: str, limit: int = 12) -> None:
+    """The gateways behind the apps: what can go first (largest savings), then what must stay and why."""
+    gateways = plan["gateways"]
+    if not gateways:
+        return
+    order = {"yes": 0, "verify": 1, "no": 2}
+    ranked = sorted(
+        gateways,
+        key=lambda g: (order.get(g["decommission"], 3), -(g["monthly_cost"] or 0.0), g["name"] or ""),
+    )
+    table = Table(title="VPN gateways behind gateway-required apps", header_style="bold")
+    for column, justify in (
+        ("gateway", "left"),
+        ("sku", "left"),
+        ("apps", "right"),
+        ("delete?", "left"),
+        (f"{currency}/month", "right"),
+        ("when or why", "left"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for gateway in ranked[:limit]:
+        cost = gateway["monthly_cost"]
+        table.add_row(
+            gateway["name"] or "",
+            gateway["sku"] or "",
+            str(len(gateway["dependents"])),
+            gateway["decommission"],
+            f"{cost:,.2f}" if cost is not None else "unpriced",
+            f"delete in wave {gateway['removal_wave']}"
+            if gateway["decommission"] == "yes" and gateway.get("removal_wave")
+            else gateway["decommission_reason"],
+        )
+    console.print(table)
+    if len(ranked) > limit:
+        console.print(
+            f"... and {len(ranked) - limit} more in gateways.csv and the workbook's Gateways sheet."
+        )
 
 
 def grouped_warnings(warnings: list[str], *, examples: int = 3) -> list[str]:
