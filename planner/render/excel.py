@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, WriteOnlyCell
@@ -41,10 +40,13 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from planner.render.common import as_date as _date
+from planner.render.common import last_segment as _last
+from planner.render.common import portal_url
+
 Row = dict[str, Any]
 Plan = Mapping[str, Any]
 
-PORTAL = "https://portal.azure.com/#@/resource"
 LEARN_DOCS = (
     (
         "Migrate from gateway-required to regional VNet integration",
@@ -177,26 +179,6 @@ class _Lookups:
     def code_title(self, code: str) -> str:
         info = (self.plan.get("codes") or {}).get(code) or {}
         return str(info.get("title") or "")
-
-
-def _last(resource_id: Any) -> str:
-    """The name at the end of an ARM id (`.../sites/web-shop` -> `web-shop`)."""
-    return str(resource_id or "").rstrip("/").rsplit("/", 1)[-1]
-
-
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
-
-
-def portal_url(resource_id: str | None, portal: str | None = None) -> str | None:
-    """The Azure portal page of a resource (in the plan's cloud when given), or None without an id."""
-    if not resource_id:
-        return None
-    base = f"{portal}/#@/resource" if portal else PORTAL
-    return base + quote(str(resource_id), safe="/()-_.~!*',;=:@")
 
 
 def _join(items: Iterable[Any] | None, sep: str = ", ") -> str:

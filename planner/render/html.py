@@ -22,12 +22,14 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import quote
 
 from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
 
-PORTAL = "https://portal.azure.com/#@/resource"
+from planner.render.common import as_date as _date
+from planner.render.common import last_segment as _last
+from planner.render.common import portal_url
+
 _DATA_MARK = "\x00plan-data\x00"  # where the streamed JSON goes in the rendered template
 LEARN_MIGRATE = "https://learn.microsoft.com/azure/app-service/migrate-gateway-based-vnet-integration"
 LEARN_REGIONAL = "https://learn.microsoft.com/azure/app-service/overview-vnet-integration"
@@ -57,25 +59,6 @@ def json_for_script(data: Any) -> str:
     for raw, escaped in _SCRIPT_ESCAPES.items():
         text = text.replace(raw, escaped)
     return text
-
-
-def portal_url(resource_id: str | None, portal: str | None = None) -> str | None:
-    """The Azure portal page of a resource (in the plan's cloud when given), or None without an id."""
-    if not resource_id:
-        return None
-    base = f"{portal}/#@/resource" if portal else PORTAL
-    return base + quote(str(resource_id), safe="/()-_.~!*',;=:@")
-
-
-def _last(resource_id: Any) -> str:
-    return str(resource_id or "").rstrip("/").rsplit("/", 1)[-1]
-
-
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
 
 
 def _day(value: Any) -> str:
