@@ -349,7 +349,31 @@ def _summary(
         "monthly_cost": round(monthly_cost, 2),
         "monthly_savings": round(savings, 2),
         "yearly_savings": round(savings * 12, 2),
+        "by_subscription": _by_subscription(apps),
         "subnets_proposed": sum(1 for t in placement.targets if t.new_subnet),
         "subnets_reused": sum(1 for t in placement.targets if not t.new_subnet),
         "waves": 0,
     }
+
+
+def _by_subscription(apps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Gateway-required apps per subscription, by readiness: where the work is, largest first."""
+    rows: dict[str, dict[str, Any]] = {}
+    for app in apps:
+        if app["integration"] != Integration.GATEWAY_REQUIRED.value:
+            continue
+        key = str(app["subscription_id"] or "")
+        row = rows.setdefault(
+            key,
+            {
+                "subscription_id": app["subscription_id"],
+                "subscription_name": app["subscription_name"],
+                "gateway_required": 0,
+                "ready": 0,
+                "needs-work": 0,
+                "blocked": 0,
+            },
+        )
+        row["gateway_required"] += 1
+        row[app["readiness"]] += 1
+    return sorted(rows.values(), key=lambda r: (-r["gateway_required"], r["subscription_name"] or ""))

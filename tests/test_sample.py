@@ -62,6 +62,14 @@ def test_gateways_and_savings(plan: dict[str, Any]) -> None:
     assert plan["days_left"] == 122
 
 
+def test_work_by_subscription_adds_up(plan: dict[str, Any]) -> None:
+    rows = plan["summary"]["by_subscription"]
+    assert sum(r["gateway_required"] for r in rows) == plan["summary"]["apps_gateway_required"]
+    for readiness in ("ready", "needs-work", "blocked"):
+        assert sum(r[readiness] for r in rows) == plan["summary"]["readiness"][readiness]
+    assert rows[0]["subscription_name"] == "contoso-prod"  # largest first
+
+
 def test_golden_plan(plan: dict[str, Any]) -> None:
     current = normalised(plan)
     if os.environ.get("UPDATE_GOLDEN"):

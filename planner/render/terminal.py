@@ -70,6 +70,7 @@ def print_summary(plan: dict[str, Any], console: Console, written: Sequence[Path
             if count or undecided:
                 codes.add_row(code, kind[:-1], str(count), str(undecided) if undecided else "")
     console.print(codes)
+    _print_subscriptions(plan, console)
     _print_gateways(plan, console, currency)
     console.print(
         f"VPN gateways: {s['gateways']} ({s['gateways_decommissionable']} can be deleted, "
@@ -94,6 +95,30 @@ def print_summary(plan: dict[str, Any], console: Console, written: Sequence[Path
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     for path in written:
         console.print(f"wrote {path}")
+
+
+def _print_subscriptions(plan: dict[str, Any], console: Console, limit: int = 10) -> None:
+    """Where the work is: gateway-required apps per subscription, largest first."""
+    rows = plan["summary"].get("by_subscription") or []
+    if len(rows) < 2:
+        return
+    table = Table(title="Gateway-required apps by subscription", header_style="bold")
+    table.add_column("subscription")
+    for column in ("apps", "ready", "needs-work", "blocked"):
+        table.add_column(column, justify="right")
+    for row in rows[:limit]:
+        table.add_row(
+            row["subscription_name"] or row["subscription_id"] or "(unknown)",
+            str(row["gateway_required"]),
+            str(row["ready"]),
+            str(row["needs-work"]),
+            str(row["blocked"]),
+        )
+    console.print(table)
+    if len(rows) > limit:
+        console.print(
+            f"... and {len(rows) - limit} more subscriptions in plan.json (summary.by_subscription)."
+        )
 
 
 def _print_gateways(plan: dict[str, Any], console: Console, currency: str, limit: int = 12) -> None:
