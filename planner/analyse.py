@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from planner.model import App, AppServicePlan, Integration, Tenant, VnetConnection, norm_id
 from planner.rules import RULES
-from planner.rules.base import AppContext, Kind, Rule, Status, Verdict
+from planner.rules.base import AppContext, Kind, Status, Verdict
 from planner.tiers import gateway_possible, tier_from_sku
 
 
@@ -172,8 +172,4 @@ def run_rules(result: AppResult, *, stage: str) -> None:
     assert result.context is not None
     for rule in RULES:
         if rule.stage == stage:
-            result.verdicts[rule.code] = _decide(rule, result.context)
-
-
-def _decide(rule: Rule, ctx: AppContext) -> Verdict:
-    return rule.check(ctx)
+            result.verdicts[rule.code] = rule.check(result.context)

@@ -14,30 +14,19 @@ from dataclasses import dataclass, field
 from planner.analyse import AppResult
 from planner.cost import PriceTable, monthly_cost
 from planner.model import Gateway, Integration, Tenant, VnetConnection, norm_id
+from planner.rules.base import Evidence
 
 OTHER_USES = ("S2S", "VNET2VNET", "EXPRESSROUTE", "P2S_CLIENTS", "GATEWAY_TRANSIT")
 
 
-@dataclass
-class GatewayUse:
-    code: str
-    resource_id: str
-    field: str
-    value: object
-    strength: str  # "strong" | "weak"
-    note: str | None = None
+@dataclass(frozen=True, slots=True)
+class GatewayUse(Evidence):
+    """Evidence of a use of the gateway besides App Service, with how much it proves."""
+
+    strength: str = "strong"  # "strong" | "weak"
 
     def as_dict(self) -> dict[str, object]:
-        data: dict[str, object] = {
-            "code": self.code,
-            "resource_id": self.resource_id,
-            "field": self.field,
-            "value": self.value,
-            "strength": self.strength,
-        }
-        if self.note:
-            data["note"] = self.note
-        return data
+        return {**Evidence.as_dict(self), "strength": self.strength}
 
 
 @dataclass
@@ -72,9 +61,7 @@ def gateway_uses(
         code = {"ipsec": "S2S", "vnet2vnet": "VNET2VNET", "expressroute": "EXPRESSROUTE"}.get(kind)
         if code:
             uses.append(
-                GatewayUse(
-                    code, connection.id, "properties.connectionType", connection.connection_type, "strong"
-                )
+                GatewayUse(code, connection.id, "properties.connectionType", connection.connection_type)
             )
     for vnet_id in gateway.vnet_ids:
         vnet = tenant.vnets.get(norm_id(vnet_id))
@@ -84,17 +71,16 @@ def gateway_uses(
             if not peering.allow_gateway_transit:
                 continue
             remote = tenant.vnets.get(norm_id(peering.remote_vnet_id))
-            field_name = f"properties.virtualNetworkPeerings[{peering.name}].properties.allowGatewayTransit"
             if remote is None:
                 uses.append(
                     GatewayUse(
                         "GATEWAY_TRANSIT",
                         vnet.id,
-                        field_name,
+                        f"properties.virtualNetworkPeerings[{peering.name}].properties.allowGatewayTransit",
                         True,
-                        "weak",
                         note=f"remote VNet {peering.remote_vnet_id} is not in the inventory: "
                         "cannot see whether it uses this gateway (useRemoteGateways)",
+                        strength="weak",
                     )
                 )
                 continue
@@ -106,89 +92,62 @@ def gateway_uses(
                         remote.id,
                         "properties.virtualNetworkPeerings[].properties.useRemoteGateways",
                         True,
-                        "strong",
                         note=f"{remote.name} reaches on-premises through this gateway",
                     )
                 )
+    return uses + _point_to_site_users(gateway, app_cert_digests, digests_complete)
+
+
+def _point_to_site_users(
+    gateway: Gateway, app_cert_digests: set[str], digests_complete: bool
+) -> list[GatewayUse]:
+    """Signs of point-to-site clients other than App Service (azure-facts §3.3)."""
+    client = "properties.vpnClientConfiguration"
+    uses: list[GatewayUse] = []
+
+    def use(field: str, value: object, strength: str, note: str) -> None:
+        uses.append(
+            GatewayUse("P2S_CLIENTS", gateway.id, f"{client}.{field}", value, note=note, strength=strength)
+        )
+
     auth = {a.lower() for a in gateway.p2s_auth}
     if "aad" in auth or gateway.aad_tenant:
-        uses.append(
-            GatewayUse(
-                "P2S_CLIENTS",
-                gateway.id,
-                "properties.vpnClientConfiguration.vpnAuthenticationTypes",
-                list(gateway.p2s_auth) or "aadTenant",
-                "strong",
-                note="Entra ID (AAD) VPN users",
-            )
+        use(
+            "vpnAuthenticationTypes",
+            list(gateway.p2s_auth) or "aadTenant",
+            "strong",
+            "Entra ID (AAD) VPN users",
         )
     if "radius" in auth or gateway.radius_configured:
-        uses.append(
-            GatewayUse(
-                "P2S_CLIENTS",
-                gateway.id,
-                "properties.vpnClientConfiguration.vpnAuthenticationTypes",
-                list(gateway.p2s_auth) or "radiusServers",
-                "strong",
-                note="RADIUS VPN users",
-            )
-        )
+        use("vpnAuthenticationTypes", list(gateway.p2s_auth) or "radiusServers", "strong", "RADIUS VPN users")
     for cert in gateway.root_certificates:
         if cert.digest is None:
-            uses.append(
-                GatewayUse(
-                    "P2S_CLIENTS",
-                    gateway.id,
-                    "properties.vpnClientConfiguration.vpnClientRootCertificates",
-                    cert.name,
-                    "weak",
-                    note="certificate data not in the inventory: cannot tell whose it is",
-                )
+            use(
+                "vpnClientRootCertificates",
+                cert.name,
+                "weak",
+                "certificate data not in the inventory: cannot tell whose it is",
             )
         elif cert.digest not in app_cert_digests:
-            strength = "strong" if digests_complete else "weak"
             note = "matches no app's certBlob" + (
                 "" if digests_complete else " (some apps' certBlob is not in the data)"
             )
-            uses.append(
-                GatewayUse(
-                    "P2S_CLIENTS",
-                    gateway.id,
-                    "properties.vpnClientConfiguration.vpnClientRootCertificates",
-                    cert.name,
-                    strength,
-                    note=note,
-                )
-            )
+            use("vpnClientRootCertificates", cert.name, "strong" if digests_complete else "weak", note)
     protocols = {p.lower() for p in gateway.p2s_protocols}
-    basic = (gateway.sku or "").lower() == "basic"
     if "openvpn" in protocols:
-        uses.append(
-            GatewayUse(
-                "P2S_CLIENTS",
-                gateway.id,
-                "properties.vpnClientConfiguration.vpnClientProtocols",
-                list(gateway.p2s_protocols),
-                "weak",
-                note="OpenVPN is enabled: App Service uses SSTP only",
-            )
+        use(
+            "vpnClientProtocols",
+            list(gateway.p2s_protocols),
+            "weak",
+            "OpenVPN is enabled: App Service uses SSTP only",
         )
     elif "ikev2" in protocols:
         note = (
             "IKEv2 is on by default on Basic gateways created since November 2025"
-            if basic
+            if (gateway.sku or "").lower() == "basic"
             else "IKEv2 is enabled, which gateway-required integration needs off on this SKU"
         )
-        uses.append(
-            GatewayUse(
-                "P2S_CLIENTS",
-                gateway.id,
-                "properties.vpnClientConfiguration.vpnClientProtocols",
-                list(gateway.p2s_protocols),
-                "weak",
-                note=note,
-            )
-        )
+        use("vpnClientProtocols", list(gateway.p2s_protocols), "weak", note)
     return uses
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -535,14 +535,26 @@ def _add_subscription(tenant: Tenant, item: Mapping[str, Any]) -> None:
     tenant.subscriptions[norm_id(sub_id)] = Subscription(id=sub_id, name=reader.text("name"))
 
 
+def _name(rid: str, r: _Reader) -> str:
+    """`name`, else the last segment of the id."""
+    return r.text("name") or rid.rsplit("/", 1)[-1]
+
+
+def _located(rid: str, r: _Reader) -> dict[str, Any]:
+    """Subscription and resource group (read, else taken from the id) and normalised location."""
+    return {
+        "subscription_id": r.text("subscriptionId") or id_segment(rid, "subscriptions"),
+        "resource_group": r.text("resourceGroup") or id_segment(rid, "resourceGroups"),
+        "location": norm_location(r.text("location")),
+    }
+
+
 def _plan(item: Mapping[str, Any], r: _Reader) -> AppServicePlan:
     rid = item["id"]
     return AppServicePlan(
         id=rid,
-        name=r.text("name") or rid.rsplit("/", 1)[-1],
-        subscription_id=r.text("subscriptionId") or id_segment(rid, "subscriptions"),
-        resource_group=r.text("resourceGroup") or id_segment(rid, "resourceGroups"),
-        location=norm_location(r.text("location")),
+        name=_name(rid, r),
+        **_located(rid, r),
         kind=r.text("kind"),
         sku_name=r.text("sku.name"),
         sku_tier=r.text("sku.tier"),
@@ -556,7 +568,7 @@ def _plan(item: Mapping[str, Any], r: _Reader) -> AppServicePlan:
 
 def _app(item: Mapping[str, Any], r: _Reader, *, slot: bool) -> App:
     rid = item["id"]
-    name = r.text("name") or rid.rsplit("/", 1)[-1]
+    name = _name(rid, r)
     slot_name = None
     site_name = name
     if slot:
@@ -577,9 +589,7 @@ def _app(item: Mapping[str, Any], r: _Reader, *, slot: bool) -> App:
         site_name=site_name,
         slot=slot_name,
         kind=r.text("kind"),
-        subscription_id=r.text("subscriptionId") or id_segment(rid, "subscriptions"),
-        resource_group=r.text("resourceGroup") or id_segment(rid, "resourceGroups"),
-        location=norm_location(r.text("location")),
+        **_located(rid, r),
         plan_id=r.text("properties.serverFarmId"),
         reserved=r.flag("properties.reserved"),
         hyper_v=r.flag("properties.hyperV"),
@@ -686,10 +696,8 @@ def _vnet(item: Mapping[str, Any], r: _Reader) -> VirtualNetwork:
         )
     return VirtualNetwork(
         id=rid,
-        name=r.text("name") or rid.rsplit("/", 1)[-1],
-        subscription_id=r.text("subscriptionId") or id_segment(rid, "subscriptions"),
-        resource_group=r.text("resourceGroup") or id_segment(rid, "resourceGroups"),
-        location=norm_location(r.text("location")),
+        name=_name(rid, r),
+        **_located(rid, r),
         address_prefixes=r.texts("properties.addressSpace.addressPrefixes"),
         dns_servers=r.texts("properties.dhcpOptions.dnsServers"),
         subnets=subnets,
@@ -701,10 +709,8 @@ def _classic_vnet(item: Mapping[str, Any], r: _Reader) -> VirtualNetwork:
     rid = item["id"]
     return VirtualNetwork(
         id=rid,
-        name=r.text("name") or rid.rsplit("/", 1)[-1],
-        subscription_id=r.text("subscriptionId") or id_segment(rid, "subscriptions"),
-        resource_group=r.text("resourceGroup") or id_segment(rid, "resourceGroups"),
-        location=norm_location(r.text("location")),
+        name=_name(rid, r),
+        **_located(rid, r),
         address_prefixes=r.texts("properties.addressSpace.addressPrefixes"),
         dns_servers=(),
         subnets=(),
@@ -744,10 +750,8 @@ def _gateway(item: Mapping[str, Any], r: _Reader) -> Gateway:
         )
     return Gateway(
         id=rid,
-        name=r.text("name") or rid.rsplit("/", 1)[-1],
-        subscription_id=r.text("subscriptionId") or id_segment(rid, "subscriptions"),
-        resource_group=r.text("resourceGroup") or id_segment(rid, "resourceGroups"),
-        location=norm_location(r.text("location")),
+        name=_name(rid, r),
+        **_located(rid, r),
         gateway_type=r.text("properties.gatewayType"),
         vpn_type=r.text("properties.vpnType"),
         sku=r.text("properties.sku.name") or r.text("sku.name"),
@@ -772,7 +776,7 @@ def _connection(item: Mapping[str, Any], r: _Reader) -> Connection:
     rid = item["id"]
     return Connection(
         id=rid,
-        name=r.text("name") or rid.rsplit("/", 1)[-1],
+        name=_name(rid, r),
         connection_type=r.text("properties.connectionType"),
         gateway1_id=r.ref_id("properties.virtualNetworkGateway1"),
         gateway2_id=r.ref_id("properties.virtualNetworkGateway2"),
@@ -799,7 +803,7 @@ def _vnet_connection(item: Mapping[str, Any], r: _Reader) -> VnetConnection:
     return VnetConnection(
         id=rid,
         app_id=parent_id(rid),
-        name=r.text("name") or rid.rsplit("/", 1)[-1],
+        name=_name(rid, r),
         vnet_resource_id=r.text("properties.vnetResourceId"),
         is_swift=r.flag("properties.isSwift"),
         resync_required=r.flag("properties.resyncRequired"),
@@ -963,8 +967,3 @@ def _read_coverage(tenant: Tenant) -> None:
                 "the inventory holds no virtualNetworkConnections: which apps use gateway-required "
                 "integration cannot be told (see docs/inventory.md to add them)"
             )
-
-
-def subnet_ids_in(vnets: Iterable[VirtualNetwork]) -> set[str]:
-    """All subnet ids (lower case) of some VNets."""
-    return {norm_id(s.id) for v in vnets for s in v.subnets}

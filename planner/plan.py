@@ -20,7 +20,6 @@ from planner.targets import Placement, place_targets
 
 RETIREMENT_DATE = date(2027, 3, 31)  # azure-facts §7.3: gateway-required integration and SSTP P2S end
 SCHEMA = "vnet-planner/plan@1"
-HOURS_PER_MONTH = 730
 
 
 def build_plan(

@@ -204,10 +204,15 @@ def place_targets(tenant: Tenant, results: list[AppResult]) -> Placement:
 
     new_vnets: dict[tuple[str, str], list[Target]] = defaultdict(list)
     seen: set[int] = set()
+    container = {norm_id(r.app.id): r.container for r in results}  # decided once, in analysis
     for key, members in sorted(groups.items()):
         first = members[0]
         plan = first.plan
-        wc_apps = sum(1 for a in tenant.apps_by_plan.get(norm_id(first.app.plan_id), []) if _is_wc(a, plan))
+        wc_apps = sum(
+            1
+            for a in tenant.apps_by_plan.get(norm_id(first.app.plan_id), [])
+            if container.get(norm_id(a.id)) == "windows"
+        )
         instances, source, needed = sizing(tenant, plan, wc_apps if first.container == "windows" else 0)
         plan_name = plan.name if plan else first.app.site_name
         if key[0] == "same":
@@ -263,13 +268,6 @@ def _count_plan_subnets(
             )
 
 
-def _is_wc(app: object, plan: AppServicePlan | None) -> bool:
-    from planner.analyse import container_of, os_of
-
-    os, _ = os_of(app, plan)  # type: ignore[arg-type]
-    return container_of(app, plan, os)[0] == "windows"  # type: ignore[arg-type]
-
-
 def _regional_subnets_of_plan(tenant: Tenant, plan_id: str | None) -> list[str]:
     if not plan_id:
         return []
@@ -279,7 +277,7 @@ def _regional_subnets_of_plan(tenant: Tenant, plan_id: str | None) -> list[str]:
     return [s for s in found if s]
 
 
-def _reuse(tenant: Tenant, subnet_id: str, plan_id: str | None) -> Target:
+def _reuse(tenant: Tenant, subnet_id: str) -> Target:
     vnet_id = vnet_of_subnet(subnet_id)
     vnet = tenant.vnet(vnet_id)
     subnet = tenant.subnets.get(norm_id(subnet_id))
@@ -329,7 +327,7 @@ def _same_region(
     regional = _regional_subnets_of_plan(tenant, first.app.plan_id)
     for subnet_id in regional:
         if norm_id(vnet_of_subnet(subnet_id)) == norm_id(vnet.id):
-            return _reuse(tenant, subnet_id, first.app.plan_id)
+            return _reuse(tenant, subnet_id)
     target = Target(
         vnet_id=vnet.id,
         vnet_name=vnet.name,
@@ -354,7 +352,7 @@ def _same_region(
     empty = _unused_delegated_subnet(tenant, space, vnet, needed)
     if empty is not None:
         space.claimed.add(norm_id(empty.id))
-        reused = _reuse(tenant, empty.id, first.app.plan_id)
+        reused = _reuse(tenant, empty.id)
         reused.notes = [
             f"{empty.name} ({', '.join(empty.prefixes)}) is delegated to Microsoft.Web/serverFarms and unused "
             f"(no service association link, no IP configurations): reuse it; it holds the {needed} addresses needed",
@@ -400,7 +398,7 @@ def _cross_region(
     for subnet_id in _regional_subnets_of_plan(tenant, first.app.plan_id):
         vnet = tenant.vnet(vnet_of_subnet(subnet_id))
         if vnet is not None and norm_location(vnet.location) == region:
-            return _reuse(tenant, subnet_id, first.app.plan_id)
+            return _reuse(tenant, subnet_id)
     subscription = first.app.subscription_id or ""
     resource_group = (first.plan.resource_group if first.plan else None) or first.app.resource_group
     prefixlen = net.prefixlen_for(needed)
