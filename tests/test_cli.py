@@ -178,3 +178,11 @@ def test_wave_size_and_start_shape_the_schedule(tmp_path: Path) -> None:
     app_waves = [w for w in plan["waves"] if w["app_ids"]]
     assert [len(w["app_ids"]) for w in app_waves] == [2, 2]
     assert app_waves[0]["start"] == "2027-01-04"
+
+
+def test_csv_columns_are_the_documented_ones() -> None:
+    from planner.render.csv import APP_COLUMNS, GATEWAY_COLUMNS
+
+    doc = (Path(__file__).parents[1] / "docs" / "plan-format.md").read_text(encoding="utf-8")
+    for name, _ in APP_COLUMNS + GATEWAY_COLUMNS:
+        assert f"`{name}`" in doc, name
