@@ -58,15 +58,23 @@ class AppResult:
         """
         if self.integration != Integration.GATEWAY_REQUIRED:
             return None
-        if self.codes(Kind.BLOCKER):
-            return Readiness.BLOCKED
-        for rule in RULES:
-            status = self.verdicts.get(rule.code, _NO).status
-            if rule.kind == Kind.BLOCKER and status == Status.UNKNOWN:
-                return Readiness.NEEDS_WORK
-            if rule.needs_work and status in (Status.YES, Status.UNKNOWN):
-                return Readiness.NEEDS_WORK
-        return Readiness.READY
+        return readiness_of({code: v.status for code, v in self.verdicts.items()})
+
+
+def readiness_of(statuses: dict[str, Status]) -> Readiness:
+    """Readiness from each code's verdict (codes not given count as "no").
+
+    Also used with suppressed codes left out (planner/suppressions.py), so both agree by construction.
+    """
+    if any(statuses.get(r.code) == Status.YES for r in RULES if r.kind == Kind.BLOCKER):
+        return Readiness.BLOCKED
+    for rule in RULES:
+        status = statuses.get(rule.code, Status.NO)
+        if rule.kind == Kind.BLOCKER and status == Status.UNKNOWN:
+            return Readiness.NEEDS_WORK
+        if rule.needs_work and status in (Status.YES, Status.UNKNOWN):
+            return Readiness.NEEDS_WORK
+    return Readiness.READY
 
 
 _NO = Verdict(Status.NO)

@@ -1,6 +1,6 @@
 """The `vnet-planner` command: argument parsing, progress and exit codes; no planning logic.
 
-Exit codes: 0 ok; 1 unexpected error; 2 bad usage or bad input; 3 partial scan.
+Exit codes: 0 ok; 1 unexpected error; 2 bad usage or bad input; 3 partial scan; 4 `plan --fail-on` matched.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import importlib.resources
 import os
 import sys
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +23,8 @@ from planner import __version__
 from planner.errors import InputError
 from planner.output import DEFAULT_FORMATS, Format, available, write_outputs
 from planner.pipeline import bulk_allocation, run_plan
+from planner.scope import parse_scope
+from planner.suppressions import load_suppressions
 
 app = typer.Typer(
     name="vnet-planner",
@@ -32,6 +36,13 @@ app = typer.Typer(
 )
 err = Console(stderr=True)
 SAMPLE = "contoso"
+EXIT_FAIL_ON = 4
+
+
+class FailOn(StrEnum):
+    BLOCKED = "blocked"
+    NEEDS_WORK = "needs-work"
+    ANY = "any"
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -85,22 +96,70 @@ AsOfOpt = Annotated[
     str | None, typer.Option("--as-of", help="Count days left from this date (default: today).")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+IncludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--include",
+        help="Plan only what matches: subscription:ID-or-name, resource-group:GLOB, tag:KEY=GLOB "
+        "(repeat; same kind = or, kinds = and).",
+    ),
+]
+ExcludeOpt = Annotated[
+    list[str] | None, typer.Option("--exclude", help="Leave out what matches (same forms as --include).")
+]
+SuppressionsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--suppressions", help="YAML or JSON file of accepted codes: app, code, reason, expires_on."
+    ),
+]
+PreviousOpt = Annotated[
+    Path | None,
+    typer.Option("--previous", help="An earlier plan.json (or inventory): show the burndown since then."),
+]
+FailOnOpt = Annotated[
+    FailOn | None,
+    typer.Option(
+        "--fail-on",
+        help="Exit 4 (after writing every output) if an app is blocked, needs work (or blocked), or any "
+        "app is left; suppressions count.",
+        case_sensitive=False,
+    ),
+]
+RedactOpt = Annotated[
+    bool,
+    typer.Option("--redact", help="Replace subscription ids and names by stable pseudonyms in every output."),
+]
 
 
-def _run(
-    inventory: Path,
-    out: Path,
-    format: str | None,
-    prices: Path | None,
-    start: str | None,
-    wave_days: int,
-    wave_size: int | None,
-    as_of: str | None,
-    quiet: bool,
-) -> None:
-    formats = _formats(format)
-    today, first_day = _date(as_of, "--as-of"), _date(start, "--start")
-    with err.status("vnet-planner", spinner="dots") if not quiet else nullcontext() as status:
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything `plan` and `demo` take besides the inventory and the output folder."""
+
+    format: str | None = None
+    prices: Path | None = None
+    start: str | None = None
+    wave_days: int = 5
+    wave_size: int | None = None
+    as_of: str | None = None
+    quiet: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    suppressions: Path | None = None
+    previous: Path | None = None
+    fail_on: FailOn | None = None
+    redact: bool = False
+
+
+def _run(inventory: Path, out: Path, o: RunOptions) -> None:
+    formats = _formats(o.format)
+    today, first_day = _date(o.as_of, "--as-of"), _date(o.start, "--start")
+    try:
+        scope = parse_scope(o.include, o.exclude)
+        suppressions = load_suppressions(o.suppressions) if o.suppressions else None
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    with err.status("vnet-planner", spinner="dots") if not o.quiet else nullcontext() as status:
 
         def show(stage: str) -> None:
             if status is not None:
@@ -109,21 +168,35 @@ def _run(
         try:
             plan = run_plan(
                 inventory,
-                prices_path=prices,
+                prices_path=o.prices,
                 today=today,
                 start=first_day,
-                wave_days=wave_days,
-                wave_size=wave_size,
+                wave_days=o.wave_days,
+                wave_size=o.wave_size,
                 on_stage=show,
+                scope=scope,
+                suppressions=suppressions,
+                previous=o.previous,
+                redact=o.redact,
             )
         except InputError as exc:
             raise _fail(str(exc)) from None
         with bulk_allocation():
             written = write_outputs(plan, out, formats, on_file=lambda name: show(f"rendered {name}"))
-    if not quiet:
+    if not o.quiet:
         from planner.render.terminal import print_summary
 
         print_summary(plan, Console(), written)
+    if o.fail_on is not None:
+        from planner.suppressions import failing_apps
+
+        failing = failing_apps(plan, o.fail_on.value)
+        if failing:
+            names = ", ".join(a["name"] for a in failing[:5]) + (" ..." if len(failing) > 5 else "")
+            raise _fail(
+                f"--fail-on {o.fail_on.value}: {len(failing)} app(s) match ({names}); outputs are written",
+                EXIT_FAIL_ON,
+            )
 
 
 @app.command()
@@ -139,9 +212,22 @@ def plan(
     wave_size: WaveSizeOpt = None,
     as_of: AsOfOpt = None,
     quiet: QuietOpt = False,
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
+    suppressions: SuppressionsOpt = None,
+    previous: PreviousOpt = None,
+    fail_on: FailOnOpt = None,
+    redact: RedactOpt = False,
 ) -> None:
-    """Analyse an inventory offline and write plan.json, CSV, the Excel workbook and the HTML runbook."""
-    _run(inventory, out, format, prices, start, wave_days, wave_size, as_of, quiet)
+    """Analyse an inventory offline and write plan.json, CSV, the Excel workbook and the HTML runbook.
+
+    Exit codes: 0 ok; 2 bad input; 4 --fail-on matched (outputs are written).
+    """
+    options = RunOptions(
+        format, prices, start, wave_days, wave_size, as_of, quiet,
+        tuple(include or ()), tuple(exclude or ()), suppressions, previous, fail_on, redact,
+    )  # fmt: skip
+    _run(inventory, out, options)
 
 
 @app.command()
@@ -154,11 +240,21 @@ def demo(
     wave_size: WaveSizeOpt = None,
     as_of: AsOfOpt = None,
     quiet: QuietOpt = False,
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
+    suppressions: SuppressionsOpt = None,
+    previous: PreviousOpt = None,
+    fail_on: FailOnOpt = None,
+    redact: RedactOpt = False,
 ) -> None:
     """Run `plan` on the bundled Contoso sample tenant (no Azure account needed)."""
+    options = RunOptions(
+        format, prices, start, wave_days, wave_size, as_of, quiet,
+        tuple(include or ()), tuple(exclude or ()), suppressions, previous, fail_on, redact,
+    )  # fmt: skip
     sample = importlib.resources.files("planner.samples") / SAMPLE
     with importlib.resources.as_file(sample) as path:
-        _run(path, out, format, prices, start, wave_days, wave_size, as_of, quiet)
+        _run(path, out, options)
 
 
 @app.command()

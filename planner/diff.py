@@ -7,13 +7,14 @@ to the same per-app view, so a governance team can compare last month's plan wit
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from planner.errors import InputError
 from planner.pipeline import run_plan
 from planner.plan import SCHEMA
+from planner.scope import Scope, Subject, parse_scope
 
 GATEWAY_REQUIRED = "gateway-required"
 
@@ -23,6 +24,21 @@ class Side:
     label: str
     apps: dict[str, dict[str, Any]]  # lower id -> app entry of plan.json
     gateways: dict[str, dict[str, Any]]
+    as_of: str | None = None
+    currency: str | None = None
+    redacted: dict[str, Any] | None = None
+
+    @classmethod
+    def of_plan(cls, plan: dict[str, Any], label: str) -> Side:
+        """Stable ids are the key: resource ids compared in lower case (ARM ids are case-insensitive)."""
+        return cls(
+            label=label,
+            apps={str(a["id"]).lower(): a for a in plan["apps"]},
+            gateways={str(g["id"]).lower(): g for g in plan["gateways"]},
+            as_of=plan.get("as_of"),
+            currency=(plan.get("prices") or {}).get("currency"),
+            redacted=plan.get("redacted") if isinstance(plan.get("redacted"), dict) else None,
+        )
 
 
 def load_side(path: Path) -> Side:
@@ -40,11 +56,11 @@ def load_side(path: Path) -> Side:
     for field in ("apps", "gateways"):
         if not isinstance(plan.get(field), list):
             raise InputError(str(path), "expected a list", field=field)
-    return Side(
-        label=str(path),
-        apps={str(a["id"]).lower(): a for a in plan["apps"]},
-        gateways={str(g["id"]).lower(): g for g in plan["gateways"]},
-    )
+    for field in ("apps", "gateways"):
+        for index, item in enumerate(plan[field]):
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                raise InputError(str(path), "expected an object with an 'id'", field=f"{field}[{index}]")
+    return Side.of_plan(plan, str(path))
 
 
 def _brief(app: dict[str, Any], before: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -93,4 +109,95 @@ def diff(old: Side, new: Side) -> dict[str, Any]:
         "now_unknown": unknown,
         "gateways_removed": [g["id"] for k, g in old.gateways.items() if k not in new.gateways],
         "gateways_added": [g["id"] for k, g in new.gateways.items() if k not in old.gateways],
+        **_gateway_movement(old, new),
     }
+
+
+def _cost(gateway: dict[str, Any]) -> float | None:
+    cost = gateway.get("monthly_cost")
+    return float(cost) if isinstance(cost, int | float) else None
+
+
+def _gateway_brief(gateway: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": gateway["id"],
+        "name": gateway.get("name"),
+        "monthly_cost": _cost(gateway),
+        "decommission": gateway.get("decommission"),
+    }
+
+
+def _gateway_movement(old: Side, new: Side) -> dict[str, Any]:
+    """Gateways freed (deleted since, or no app depends on them any more) and what that saves.
+
+    Savings realised are the monthly costs, as the earlier side priced them, of gateways that had
+    app dependents then and are gone now; a gateway that is freed but still there saves nothing
+    yet, and is listed with the savings its deletion would bring.
+    """
+    deleted, freed = [], []
+    for key, before in old.gateways.items():
+        if not before.get("dependents"):
+            continue
+        after = new.gateways.get(key)
+        if after is None:
+            deleted.append(_gateway_brief(before))
+        elif not after.get("dependents"):
+            freed.append(_gateway_brief(after))
+    realised = sum(g["monthly_cost"] or 0.0 for g in deleted)
+    waiting = sum(g["monthly_cost"] or 0.0 for g in freed if g["decommission"] == "yes")
+    return {
+        "gateways_deleted": deleted,
+        "gateways_freed": freed,
+        "savings_realised_monthly": round(realised, 2),
+        "savings_realised_unpriced": sum(1 for g in deleted if g["monthly_cost"] is None),
+        "savings_waiting_monthly": round(waiting, 2),
+        "currency": new.currency or old.currency,
+        "old_as_of": old.as_of,
+        "new_as_of": new.as_of,
+    }
+
+
+def burndown(previous: Path, plan: dict[str, Any]) -> dict[str, Any]:
+    """The difference between an earlier plan (or inventory) and this plan, for `plan --previous`.
+
+    The earlier side is narrowed to this plan's scope, so a scope is not mistaken for deletions.
+    Both sides must be redacted alike, or ids would not match. The list of apps still to migrate is
+    this plan's own apps, so only its length is kept.
+    """
+    old = load_side(previous)
+    mine, theirs = plan.get("redacted"), old.redacted
+    if bool(mine) != bool(theirs) or (mine and theirs and mine.get("key_id") != theirs.get("key_id")):
+        state = {True: "with --redact", False: "without --redact"}
+        raise InputError(
+            str(previous),
+            f"written {state[bool(theirs)]}{' (another key)' if mine and theirs else ''} and this plan "
+            f"{state[bool(mine)]}: subscription ids cannot be matched; redact both alike",
+            field="redacted",
+        )
+    scope_data = (plan.get("summary") or {}).get("scope") or {}
+    scope = parse_scope(scope_data.get("include") or (), scope_data.get("exclude") or ())
+    if not scope.empty:
+        old = _narrowed(old, scope, {str(g["id"]).lower() for g in plan["gateways"]})
+    result = diff(old, Side.of_plan(plan, "this plan"))
+    left = result.pop("still_gateway_required")
+    result["still_gateway_required_count"] = len(left)
+    result["scope_applied_to_previous"] = not scope.empty
+    return result
+
+
+def _narrowed(side: Side, scope: Scope, gateways_now: set[str]) -> Side:
+    def subject(app: dict[str, Any]) -> Subject:
+        site = side.apps.get(str(app["id"]).lower().split("/slots/")[0], app) if app.get("slot") else app
+        tags: dict[str, Any] = site["tags"] if isinstance(site.get("tags"), dict) else {}
+        return Subject(
+            site.get("subscription_id"), site.get("subscription_name"), site.get("resource_group"), tags
+        )
+
+    apps = {k: a for k, a in side.apps.items() if scope.contains(subject(a))}
+    kept = {str(i).lower() for i in apps}
+    gateways = {
+        k: g
+        for k, g in side.gateways.items()
+        if k in gateways_now or any(str(d).lower() in kept for d in g.get("dependents") or ())
+    }
+    return replace(side, apps=apps, gateways=gateways)

@@ -18,6 +18,8 @@ from planner.inventory import load_inventory
 from planner.model import build_tenant
 from planner.plan import build_plan
 from planner.runbook import apply_runbook
+from planner.scope import Scope
+from planner.suppressions import Suppression, apply_suppressions
 
 
 @contextmanager
@@ -52,10 +54,17 @@ def run_plan(
     wave_size: int | None = None,
     now: datetime | None = None,
     on_stage: Callable[[str], None] | None = None,
+    scope: Scope | None = None,
+    suppressions: list[Suppression] | None = None,
+    previous: Path | str | None = None,
+    redact: bool = False,
 ) -> dict[str, Any]:
     """Read an inventory and return the plan.json dict (raises InputError on bad input).
 
     `on_stage` is told the name of each stage as it starts (the CLI shows it; libraries need not).
+    `scope` narrows what is listed, `suppressions` mark accepted codes, and `previous` (an earlier
+    plan.json or inventory) adds the burndown since then as `previous` (docs/plan-format.md);
+    `redact` replaces subscription ids and names by pseudonyms (planner/pseudonyms.py).
     """
     stage = on_stage or (lambda _name: None)
     prices = prices_from(prices_path)
@@ -67,8 +76,19 @@ def run_plan(
         if now is None and today is not None:
             now = datetime(today.year, today.month, today.day, tzinfo=UTC)
         stage(f"analysing {len(tenant.apps):,} apps and slots")
-        plan = build_plan(tenant, prices, today=today, now=now)
+        plan = build_plan(tenant, prices, today=today, now=now, scope=scope)
         stage("writing the runbook steps")
         warnings = apply_runbook(plan, start=start, wave_days=wave_days, max_apps_per_wave=wave_size)
         plan.setdefault("warnings", []).extend(warnings)
+        apply_suppressions(plan, suppressions or [])
+    if redact:
+        from planner.pseudonyms import redact_subscriptions
+
+        stage("replacing subscription ids and names")
+        plan = redact_subscriptions(plan)
+    if previous is not None:
+        from planner.diff import burndown
+
+        stage(f"comparing with {previous}")
+        plan["previous"] = burndown(Path(previous), plan)
     return plan

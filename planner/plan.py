@@ -13,9 +13,10 @@ from planner import __version__
 from planner.analyse import AppResult, analyse, run_rules
 from planner.cost import PriceTable
 from planner.gateways import GatewayReport, analyse_gateways
-from planner.model import Integration, Tenant, norm_id
+from planner.model import App, Integration, Tenant, norm_id, parent_id
 from planner.rules import GATEWAY_DOC, GATEWAY_USES, RULES
 from planner.rules.base import Kind, Status
+from planner.scope import Scope, Subject, ambiguous_names, scope_from_dict
 from planner.targets import Placement, place_targets
 
 RETIREMENT_DATE = date(2027, 3, 31)  # azure-facts §7.3: gateway-required integration and SSTP P2S end
@@ -23,9 +24,18 @@ SCHEMA = "vnet-planner/plan@1"
 
 
 def build_plan(
-    tenant: Tenant, prices: PriceTable, *, today: date | None = None, now: datetime | None = None
+    tenant: Tenant,
+    prices: PriceTable,
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
+    scope: Scope | None = None,
 ) -> dict[str, Any]:
-    """Analyse the tenant and return the plan.json dict."""
+    """Analyse the tenant and return the plan.json dict.
+
+    The whole tenant is always analysed (gateways, VNets and plans are shared by apps in and out of
+    a scope); `scope`, on top of the one the scan recorded, only narrows what the plan lists.
+    """
     now = now or datetime.now(UTC)
     today = today or now.date()
     results = analyse(tenant)
@@ -36,10 +46,13 @@ def build_plan(
     migrated = set(placement.by_app)
     gateways = analyse_gateways(tenant, results, migrated, prices)
     gateway_of = {norm_id(d.app.id): g for g in gateways for d in g.dependents}
+    scoping = _Scoping(tenant, scope or Scope())
+    in_scope = [r for r in results if scoping.contains(r.app)]
     apps = [
-        _app_dict(tenant, r, placement, gateway_of.get(norm_id(r.app.id))) for r in _sorted(tenant, results)
+        _app_dict(tenant, r, placement, gateway_of.get(norm_id(r.app.id))) for r in _sorted(tenant, in_scope)
     ]
-    gateway_dicts = [_gateway_dict(g) for g in gateways]
+    gateway_dicts = [scoping.gateway(g, _gateway_dict(g)) for g in gateways if scoping.lists(g)]
+    targets = [t for t in placement.targets if scoping.any_app(t.app_ids)]
     return {
         "schema": SCHEMA,
         "tool_version": __version__,
@@ -53,19 +66,100 @@ def build_plan(
         "summary": {
             "retirement_date": RETIREMENT_DATE.isoformat(),
             "days_left": (RETIREMENT_DATE - today).days,
-            **_summary(apps, gateway_dicts, placement),
+            **_summary(apps, gateway_dicts, targets),
+            "scope": scoping.summary(len(results) - len(in_scope), len(gateways) - len(gateway_dicts)),
         },
-        "subscriptions": [
-            {"id": s.id, "name": s.name}
-            for s in sorted(tenant.subscriptions.values(), key=lambda s: (s.name or "", s.id))
-        ],
+        "subscriptions": _subscriptions(tenant),
         "codes": codes_legend(),
         "apps": apps,
         "gateways": gateway_dicts,
-        "subnets": [_subnet_dict(t) for t in placement.targets],
+        "subnets": [_subnet_dict(t) for t in targets],
+        "warnings": scoping.warnings,
         "waves": [],
         "schedule": None,
     }
+
+
+class _Scoping:
+    """Which apps and gateways a scope lists, and what it does to gateway removal.
+
+    A slot follows its site (its resource group and tags), so an app is never half in scope. A
+    gateway is listed when an app in scope depends on it, or when it has no dependents and is itself
+    in scope. A gateway that apps outside the scope still depend on cannot be removed by this plan.
+    """
+
+    def __init__(self, tenant: Tenant, scope: Scope) -> None:
+        where = tenant.raw.manifest_path or "manifest.json"
+        self.recorded = scope_from_dict((tenant.raw.manifest or {}).get("scope"), where)
+        self.scope = self.recorded.merged(scope)
+        self.tenant = tenant
+        self._cache: dict[str, bool] = {}
+        names = {s.id: s.name for s in tenant.subscriptions.values()}
+        self.warnings = ambiguous_names(scope, names)
+
+    def contains(self, app: App) -> bool:
+        if self.scope.empty:
+            return True
+        key = norm_id(app.id)
+        if key not in self._cache:
+            site = self.tenant.apps.get(norm_id(parent_id(app.id))) if app.slot else app
+            self._cache[key] = self.scope.contains(self._subject(site or app))
+        return self._cache[key]
+
+    def _subject(self, item: Any) -> Subject:
+        sub = item.subscription_id
+        return Subject(sub, self.tenant.subscription_name(sub), item.resource_group, item.tags)
+
+    def any_app(self, app_ids: Any) -> bool:
+        return self.scope.empty or any(
+            self.contains(app) for i in app_ids if (app := self.tenant.apps.get(norm_id(i)))
+        )
+
+    def lists(self, report: GatewayReport) -> bool:
+        if self.scope.empty:
+            return True
+        if report.dependents:
+            return any(self.contains(d.app) for d in report.dependents)
+        return self.scope.contains(self._subject(report.gateway))
+
+    def gateway(self, report: GatewayReport, data: dict[str, Any]) -> dict[str, Any]:
+        outside = [d.app.id for d in report.dependents if not self.contains(d.app)]
+        data["dependents_out_of_scope"] = outside
+        if outside and data["decommission"] != "no":
+            data.update(
+                decommission="no",
+                decommission_reason=f"{len(outside)} app(s) outside this plan's scope "
+                f"({self.scope.describe()}) still depend on it: plan them too before removing it. "
+                + data["decommission_reason"],
+                decommissionable=False,
+                monthly_savings=0.0,
+                potential_monthly_savings=0.0,
+            )
+        return data
+
+    def summary(self, apps_out: int, gateways_out: int) -> dict[str, Any]:
+        return {
+            **self.scope.as_dict(),
+            "from_scan": self.recorded.as_dict(),
+            "apps_out_of_scope": apps_out if not self.scope.empty else 0,
+            "gateways_out_of_scope": gateways_out if not self.scope.empty else 0,
+        }
+
+
+def _subscriptions(tenant: Tenant) -> list[dict[str, Any]]:
+    """Every subscription with a label to show: its name, plus the id's start when names repeat."""
+    subs = sorted(tenant.subscriptions.values(), key=lambda s: (s.name or "", s.id))
+    names = Counter((s.name or "").lower() for s in subs)
+    return [
+        {
+            "id": s.id,
+            "name": s.name,
+            "label": (f"{s.name} ({s.id[:8]})" if names[(s.name or "").lower()] > 1 else s.name)
+            if s.name
+            else s.id,
+        }
+        for s in subs
+    ]
 
 
 CLOUDS = {
@@ -316,7 +410,7 @@ def _inventory_dict(tenant: Tenant) -> dict[str, Any]:
 
 
 def _summary(
-    apps: list[dict[str, Any]], gateways: list[dict[str, Any]], placement: Placement
+    apps: list[dict[str, Any]], gateways: list[dict[str, Any]], targets: list[Any]
 ) -> dict[str, Any]:
     integration = Counter(a["integration"] for a in apps)
     readiness = Counter(a["readiness"] for a in apps if a["readiness"])
@@ -349,8 +443,8 @@ def _summary(
         "monthly_savings": round(savings, 2),
         "yearly_savings": round(savings * 12, 2),
         "by_subscription": _by_subscription(apps),
-        "subnets_proposed": sum(1 for t in placement.targets if t.new_subnet),
-        "subnets_reused": sum(1 for t in placement.targets if not t.new_subnet),
+        "subnets_proposed": sum(1 for t in targets if t.new_subnet),
+        "subnets_reused": sum(1 for t in targets if not t.new_subnet),
         "waves": 0,
     }
 

@@ -28,3 +28,55 @@ def as_date(value: Any) -> dt.date | None:
         return dt.date.fromisoformat(str(value)[:10]) if value else None
     except ValueError:
         return None
+
+
+def subscription_labels(plan: dict[str, Any]) -> dict[str, str]:
+    """Lower subscription id -> what to show: its name, with the id's start when names repeat."""
+    return {
+        str(s.get("id") or "").lower(): str(s.get("label") or s.get("name") or s.get("id") or "")
+        for s in plan.get("subscriptions") or ()
+    }
+
+
+def subscription_label(labels: dict[str, str], subscription_id: Any, name: Any = None) -> str:
+    """The label of a subscription id, else its name, else the id itself."""
+    key = str(subscription_id or "").lower()
+    return labels.get(key) or str(name or subscription_id or "")
+
+
+def governance_lines(plan: dict[str, Any]) -> list[str]:
+    """Scope, suppressions and burndown since a previous plan, as plain sentences (empty when unused)."""
+    lines = []
+    summary = plan.get("summary") or {}
+    scope = summary.get("scope") or {}
+    filters = [f"--include {t}" for t in scope.get("include") or ()] + [
+        f"--exclude {t}" for t in scope.get("exclude") or ()
+    ]
+    if filters:
+        lines.append(
+            f"Scope: {' '.join(filters)}. Left out: {scope.get('apps_out_of_scope', 0)} apps and slots, "
+            f"{scope.get('gateways_out_of_scope', 0)} gateways."
+        )
+    sup = summary.get("suppressions") or {}
+    if sup.get("entries"):
+        lines.append(
+            f"Suppressions: {sup['active']} active, {sup['expired']} expired, {sup['unmatched']} matching "
+            f"nothing; {sup['apps_suppressed']} apps have accepted codes (shown with their reasons)."
+        )
+    prev = plan.get("previous")
+    if prev:
+        currency = prev.get("currency") or ""
+        since = prev.get("old_as_of") or prev.get("old")
+        line = (
+            f"Since {since}: {len(prev['migrated'])} migrated, {len(prev['new_gateway_required'])} newly "
+            f"found, {prev['still_gateway_required_count']} left (gateway-required "
+            f"{prev['gateway_required_before']} -> {prev['gateway_required_after']})"
+        )
+        deleted, freed = prev.get("gateways_deleted") or [], prev.get("gateways_freed") or []
+        if deleted or freed:
+            line += (
+                f"; gateways deleted {len(deleted)} (saving {prev['savings_realised_monthly']:,.2f} "
+                f"{currency}/month), freed but still there {len(freed)}"
+            )
+        lines.append(line + ".")
+    return lines

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from planner.render.common import governance_lines, subscription_label, subscription_labels
 from planner.rules import RULES
 
 
@@ -81,6 +82,8 @@ def print_summary(plan: dict[str, Any], console: Console, written: Sequence[Path
     if schedule:
         style = "bold red" if schedule.get("past_deadline") else "green"
         console.print(f"Waves: {s['waves']}, {schedule['start']} to {schedule['end']}", style=style)
+    for line in governance_lines(plan):
+        console.print(line, highlight=False)
     inventory = plan["inventory"]
     if inventory["skipped"]:
         console.print(
@@ -106,9 +109,10 @@ def _print_subscriptions(plan: dict[str, Any], console: Console, limit: int = 10
     table.add_column("subscription")
     for column in ("apps", "ready", "needs-work", "blocked"):
         table.add_column(column, justify="right")
+    labels = subscription_labels(plan)
     for row in rows[:limit]:
         table.add_row(
-            row["subscription_name"] or row["subscription_id"] or "(unknown)",
+            subscription_label(labels, row["subscription_id"], row["subscription_name"]) or "(unknown)",
             str(row["gateway_required"]),
             str(row["ready"]),
             str(row["needs-work"]),
