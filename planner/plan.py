@@ -125,7 +125,7 @@ class _Scoping:
     def gateway(self, report: GatewayReport, data: dict[str, Any]) -> dict[str, Any]:
         outside = [d.app.id for d in report.dependents if not self.contains(d.app)]
         data["dependents_out_of_scope"] = outside
-        if outside and data["decommission"] != "no":
+        if outside:
             data.update(
                 decommission="no",
                 decommission_reason=f"{len(outside)} app(s) outside this plan's scope "
@@ -147,19 +147,22 @@ class _Scoping:
 
 
 def _subscriptions(tenant: Tenant) -> list[dict[str, Any]]:
-    """Every subscription with a label to show: its name, plus the id's start when names repeat."""
+    """Every subscription with a label to show: its name, plus enough of the id when names repeat."""
     subs = sorted(tenant.subscriptions.values(), key=lambda s: (s.name or "", s.id))
-    names = Counter((s.name or "").lower() for s in subs)
-    return [
-        {
-            "id": s.id,
-            "name": s.name,
-            "label": (f"{s.name} ({s.id[:8]})" if names[(s.name or "").lower()] > 1 else s.name)
-            if s.name
-            else s.id,
-        }
-        for s in subs
-    ]
+    groups: dict[str, list[str]] = {}
+    for s in subs:
+        groups.setdefault((s.name or "").lower(), []).append(s.id.lower())
+
+    def label(name: str | None, sub_id: str) -> str:
+        same = groups[(name or "").lower()]
+        if not name:
+            return sub_id
+        if len(same) == 1:
+            return name
+        width = next((n for n in range(8, 37) if len({i[:n] for i in same}) == len(same)), len(sub_id))
+        return f"{name} ({sub_id[:width]})"
+
+    return [{"id": s.id, "name": s.name, "label": label(s.name, s.id)} for s in subs]
 
 
 CLOUDS = {

@@ -102,7 +102,9 @@ def redact_subscriptions(plan: dict[str, Any], pseudonyms: Pseudonyms | None = N
     for sub in redacted.get("subscriptions") or ():
         if "label" in sub:  # a label shows the id's start when names repeat: rebuild from the pseudonyms
             duplicate = sub["label"] != sub.get("name") and sub.get("name")
-            sub["label"] = f"{sub['name']} ({sub['id'][:8]})" if duplicate else (sub.get("name") or sub["id"])
+            sub["label"] = (
+                f"{sub['name']} ({sub['id'][:13]})" if duplicate else (sub.get("name") or sub["id"])
+            )
     redacted["redacted"] = {
         "subscriptions": True,
         "keyed": p.keyed,

@@ -159,6 +159,11 @@
     a.unk.forEach(function (u) {
       chips.appendChild(h('span', { class: 'chip k-unknown', title: u.reason }, ((codes[u.code] || {}).title || u.code) + '?'));
     });
+    (a.sup || []).forEach(function (x) {
+      chips.appendChild(h('span', { class: 'chip k-suppressed' + (x.expired ? ' expired' : ''),
+        title: (x.expired ? 'Suppression expired on ' : 'Accepted until ') + x.until + ': ' + x.reason },
+        (x.code === '*' ? 'all codes' : ((codes[x.code] || {}).title || x.code)) + (x.expired ? ' (suppression expired)' : ' (accepted)')));
+    });
     var done = doneCount(a);
     var d = h('details', { class: 'app', 'data-i': a.i, id: 'app-' + a.i },
       h('summary', null,
@@ -203,6 +208,13 @@
       var info = codes[u.code] || {};
       expl.appendChild(h('li', null, h('span', { class: 'chip k-unknown' }, (info.title || u.code) + '?'), ' ',
         h('span', { class: 'kind' }, 'Not decided'), h('p', null, u.reason || 'Data was missing.')));
+    });
+    (a.sup || []).forEach(function (x) {
+      expl.appendChild(h('li', null, h('span', { class: 'chip k-suppressed' + (x.expired ? ' expired' : '') },
+          x.code === '*' ? 'All codes' : ((codes[x.code] || {}).title || x.code)), ' ',
+        h('span', { class: 'kind' }, x.expired ? 'Suppression expired on ' + x.until + ': it no longer counts as accepted'
+          : 'Accepted until ' + x.until),
+        h('p', null, h('strong', null, 'Reason: '), x.reason)));
     });
     var body = h('div', { class: 'app-body' }, facts);
     if (expl.childNodes.length) {

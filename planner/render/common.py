@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -30,7 +31,7 @@ def as_date(value: Any) -> dt.date | None:
         return None
 
 
-def subscription_labels(plan: dict[str, Any]) -> dict[str, str]:
+def subscription_labels(plan: Mapping[str, Any]) -> dict[str, str]:
     """Lower subscription id -> what to show: its name, with the id's start when names repeat."""
     return {
         str(s.get("id") or "").lower(): str(s.get("label") or s.get("name") or s.get("id") or "")
@@ -44,7 +45,7 @@ def subscription_label(labels: dict[str, str], subscription_id: Any, name: Any =
     return labels.get(key) or str(name or subscription_id or "")
 
 
-def governance_lines(plan: dict[str, Any]) -> list[str]:
+def governance_lines(plan: Mapping[str, Any]) -> list[str]:
     """Scope, suppressions and burndown since a previous plan, as plain sentences (empty when unused)."""
     lines = []
     summary = plan.get("summary") or {}

@@ -35,6 +35,8 @@ APP_COLUMNS: list[tuple[str, Callable[[Row], Any]]] = [
     ("findings", lambda a: ";".join(a["findings"])),
     ("unknown", lambda a: ";".join(u["code"] for u in a["unknown"])),
     ("readiness", lambda a: a["readiness"]),
+    ("readiness_open", lambda a: a.get("readiness_open")),
+    ("suppressed", lambda a: ";".join(_suppression(x) for x in a.get("suppressed") or ())),
     ("wave", lambda a: a["wave"]),
     ("strategy", lambda a: (a.get("strategy") or {}).get("name")),
     ("target_vnet_id", lambda a: (a["target"] or {}).get("vnet_id")),
@@ -46,6 +48,12 @@ APP_COLUMNS: list[tuple[str, Callable[[Row], Any]]] = [
     ("tags", lambda a: json.dumps(a["tags"], ensure_ascii=False, sort_keys=True) if a["tags"] else ""),
 ]
 
+
+def _suppression(item: Row) -> str:
+    state = "expired" if item["expired"] else "until"
+    return f"{item['code']} ({state} {item['expires_on']}): {item['reason']}"
+
+
 GATEWAY_COLUMNS: list[tuple[str, Callable[[Row], Any]]] = [
     ("id", lambda g: g["id"]),
     ("name", lambda g: g["name"]),
@@ -54,6 +62,7 @@ GATEWAY_COLUMNS: list[tuple[str, Callable[[Row], Any]]] = [
     ("vnet_id", lambda g: g["vnet_id"]),
     ("p2s_pools", lambda g: ";".join(g["p2s_pools"])),
     ("dependents", lambda g: len(g["dependents"])),
+    ("dependents_out_of_scope", lambda g: len(g.get("dependents_out_of_scope") or ())),
     ("other_uses", lambda g: ";".join(g["other_uses"])),
     ("other_uses_weak", lambda g: ";".join(g["other_uses_weak"])),
     ("decommission", lambda g: g["decommission"]),

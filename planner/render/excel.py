@@ -41,8 +41,8 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.render.common import as_date as _date
+from planner.render.common import governance_lines, portal_url, subscription_label, subscription_labels
 from planner.render.common import last_segment as _last
-from planner.render.common import portal_url
 
 Row = dict[str, Any]
 Plan = Mapping[str, Any]
@@ -142,6 +142,7 @@ class _Lookups:
     waves: dict[int, Mapping[str, Any]] = field(default_factory=dict)
     sub_names: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # written to Summary: truncations and the like
+    sub_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def portal(self) -> str | None:
@@ -164,6 +165,7 @@ class _Lookups:
                 lk.waves[wave["number"]] = wave
         for sub in plan.get("subscriptions") or ():
             lk.sub_names[str(sub.get("id", "")).lower()] = sub.get("name") or ""
+        lk.sub_labels = subscription_labels(plan)
         return lk
 
     def app_name(self, app_id: str | None) -> str:
@@ -215,7 +217,7 @@ def _app_rows(lk: _Lookups) -> Iterator[Row]:
             "slot": app.get("slot") or "",
             "readiness": app.get("readiness"),
             "wave": app.get("wave"),
-            "subscription": app.get("subscription_name") or lk.sub_names.get(sub_id.lower(), ""),
+            "subscription": subscription_label(lk.sub_labels, sub_id, app.get("subscription_name")),
             "subscription_id": sub_id,
             "resource_group": app.get("resource_group"),
             "kind": app.get("kind"),
@@ -229,6 +231,11 @@ def _app_rows(lk: _Lookups) -> Iterator[Row]:
             "blockers": _join(app.get("blockers")),
             "findings": _join(app.get("findings")),
             "unknown": _join(u.get("code") for u in app.get("unknown") or ()),
+            "suppressed": _join(
+                f"{x.get('code')} ({'EXPIRED' if x.get('expired') else 'until'} {x.get('expires_on')}): "
+                f"{x.get('reason')}"
+                for x in app.get("suppressed") or ()
+            ),
             "strategy": strategy.get("name"),
             "target_vnet": target.get("vnet_name") or _last(target.get("vnet_id")),
             "target_subnet": target.get("subnet_name"),
@@ -261,7 +268,7 @@ def _step_rows(lk: _Lookups) -> Iterator[Row]:
                     "wave": wave,
                     "target": owner.get("name") or _last(owner.get("id")),
                     "kind": kind,
-                    "subscription": owner.get("subscription_name") or lk.sub_names.get(sub_id.lower(), ""),
+                    "subscription": subscription_label(lk.sub_labels, sub_id, owner.get("subscription_name")),
                     "resource_group": owner.get("resource_group"),
                     "order": step.get("order"),
                     "phase": step.get("phase"),
@@ -282,7 +289,7 @@ def _gateway_rows(lk: _Lookups) -> Iterator[Row]:
             "name": gw.get("name") or _last(gw.get("id")),
             "decommission": gw.get("decommission") or ("yes" if gw.get("decommissionable") else "no"),
             "reason": gw.get("decommission_reason"),
-            "subscription": lk.sub_names.get(sub_id.lower(), ""),
+            "subscription": subscription_label(lk.sub_labels, sub_id),
             "resource_group": gw.get("resource_group"),
             "location": gw.get("location"),
             "sku": gw.get("sku"),
@@ -875,8 +882,14 @@ def _write_summary(ws: Any, lk: _Lookups, st: _Styles) -> None:
             info = codes.get(code) or {}
             put(st.cell(str(info.get("title") or code)), st.cell(count, "sint"), st.cell(code, "note"))
 
+    governance = governance_lines(plan)
+    if governance:
+        section("Scope, suppressions and progress")
+        for line in governance:
+            long(st.cell(line.split(":", 1)[0]), line.split(":", 1)[1].strip())
+
     failed = inventory.get("failed_subscriptions") or ()
-    warnings_ = inventory.get("warnings") or ()
+    warnings_ = [*(inventory.get("warnings") or ()), *(plan.get("warnings") or ())]
     unknown_types = inventory.get("unknown_types") or {}
     if inventory or lk.notes:
         section("Inventory read")
@@ -1014,6 +1027,7 @@ SHEETS: tuple[SheetSpec, ...] = (
             _C("Blockers", "blockers", width=34),
             _C("Findings", "findings", width=34),
             _C("Unknown", "unknown", width=30),
+            _C("Suppressed", "suppressed", width=36),
             _C("Strategy", "strategy", width=14),
             _C("Target VNet", "target_vnet", width=22),
             _C("Target subnet", "target_subnet", width=26),

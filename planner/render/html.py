@@ -27,8 +27,8 @@ from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
 
 from planner.render.common import as_date as _date
+from planner.render.common import governance_lines, portal_url, subscription_label, subscription_labels
 from planner.render.common import last_segment as _last
-from planner.render.common import portal_url
 
 _DATA_MARK = "\x00plan-data\x00"  # where the streamed JSON goes in the rendered template
 LEARN_MIGRATE = "https://learn.microsoft.com/azure/app-service/migrate-gateway-based-vnet-integration"
@@ -117,7 +117,9 @@ def _steps(steps: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
     ]
 
 
-def _app_view(app: Mapping[str, Any], gateway_names: Mapping[str, str]) -> dict[str, Any]:
+def _app_view(
+    app: Mapping[str, Any], gateway_names: Mapping[str, str], labels: dict[str, str]
+) -> dict[str, Any]:
     target = app.get("target") or {}
     strategy = app.get("strategy") or {}
     return {
@@ -125,7 +127,7 @@ def _app_view(app: Mapping[str, Any], gateway_names: Mapping[str, str]) -> dict[
         "name": app.get("name") or _last(app.get("id")),
         "site": app.get("site_name") or app.get("name") or "",
         "slot": app.get("slot") or "",
-        "sub": app.get("subscription_name") or app.get("subscription_id") or "",
+        "sub": subscription_label(labels, app.get("subscription_id"), app.get("subscription_name")),
         "rg": app.get("resource_group") or "",
         "loc": app.get("location") or "",
         "os": app.get("os") or "",
@@ -158,6 +160,15 @@ def _app_view(app: Mapping[str, Any], gateway_names: Mapping[str, str]) -> dict[
         else None,
         "tags": "; ".join(f"{k}={v}" for k, v in sorted((app.get("tags") or {}).items())),
         "steps": _steps(app.get("steps")),
+        "sup": [
+            {
+                "code": str(x.get("code") or ""),
+                "reason": str(x.get("reason") or ""),
+                "until": str(x.get("expires_on") or ""),
+                "expired": bool(x.get("expired")),
+            }
+            for x in app.get("suppressed") or ()
+        ],
     }
 
 
@@ -166,6 +177,7 @@ def _write_page_data(out: TextIO, plan: Mapping[str, Any], apps: list[Mapping[st
     gateway_names = {
         str(g.get("id") or "").lower(): g.get("name") or _last(g.get("id")) for g in _gateways(plan)
     }
+    labels = subscription_labels(plan)
     codes = {
         code: {k: str(info.get(k) or "") for k in ("kind", "title", "meaning", "fix")}
         for code, info in (plan.get("codes") or {}).items()
@@ -187,7 +199,7 @@ def _write_page_data(out: TextIO, plan: Mapping[str, Any], apps: list[Mapping[st
     }
     out.write(json_for_script(head)[:-1] + ',"apps":[')
     for i, app in enumerate(apps):
-        out.write(("," if i else "") + json_for_script(_app_view(app, gateway_names)))
+        out.write(("," if i else "") + json_for_script(_app_view(app, gateway_names, labels)))
     out.write("]}")
 
 
@@ -451,9 +463,10 @@ def _filters(
             present[str(unknown.get("code"))] = None
     order = list(codes)
     ordered = sorted(present, key=lambda c: (order.index(c) if c in order else len(order), c))
+    labels = subscription_labels(plan)
     return {
         "subscriptions": sorted(
-            {str(a.get("subscription_name") or a.get("subscription_id") or "") for a in apps}
+            {subscription_label(labels, a.get("subscription_id"), a.get("subscription_name")) for a in apps}
         ),
         "waves": [
             {"key": w["key"], "label": f"{w['title']}{': ' + w['name'] if w['name'] else ''}"} for w in waves
@@ -508,6 +521,7 @@ def _render(plan: Mapping[str, Any], out: TextIO) -> None:
         "plan": plan,
         "summary": summary,
         "banner": _banner(plan),
+        "governance": governance_lines(plan),
         "generated": _when(plan.get("generated_at")),
         "tool_version": str(plan.get("tool_version") or ""),
         "apps_count": len(apps),

@@ -222,9 +222,35 @@ def print_diff(result: dict[str, Any], console: Console) -> None:
         for row in rows:
             table.add_row(row["name"], row["integration"], row.get("was") or "", row.get("readiness") or "")
         console.print(table)
+    currency = result.get("currency") or ""
     for key, title in (
-        ("gateways_removed", "Gateways no longer depended on or deleted"),
-        ("gateways_added", "New gateways"),
+        ("gateways_deleted", "Gateways deleted since (their dependents moved)"),
+        ("gateways_freed", "Gateways no app depends on any more, still there"),
     ):
-        for gateway_id in result[key]:
-            console.print(f"{title}: {gateway_id}", highlight=False)
+        rows = result.get(key) or []
+        if not rows:
+            continue
+        table = Table(title=f"{title}: {len(rows)}", header_style="bold")
+        for column in ("gateway", "monthly cost", "decision now"):
+            table.add_column(column)
+        for row in rows:
+            cost = row["monthly_cost"]
+            table.add_row(
+                row["name"] or row["id"],
+                "unpriced" if cost is None else _money(cost, currency),
+                row["decommission"] or "",
+            )
+        console.print(table)
+    if "savings_realised_monthly" in result:
+        console.print(
+            f"Savings realised: {_money(result['savings_realised_monthly'], currency)}/month"
+            + (
+                f"; {_money(result['savings_waiting_monthly'], currency)}/month more once the freed "
+                "gateways are deleted"
+                if result.get("savings_waiting_monthly")
+                else ""
+            ),
+            highlight=False,
+        )
+    if result.get("gateways_added"):
+        console.print(f"New gateways: {', '.join(result['gateways_added'])}", highlight=False)
