@@ -51,7 +51,7 @@ def build_plan(
     apps = [
         _app_dict(tenant, r, placement, gateway_of.get(norm_id(r.app.id))) for r in _sorted(tenant, in_scope)
     ]
-    gateway_dicts = [scoping.gateway(g, _gateway_dict(g)) for g in gateways if scoping.lists(g)]
+    gateway_dicts = [scoping.gateway(g, _gateway_dict(tenant, g)) for g in gateways if scoping.lists(g)]
     targets = [t for t in placement.targets if scoping.any_app(t.app_ids)]
     return {
         "schema": SCHEMA,
@@ -339,7 +339,7 @@ def _app_dict(
     return data
 
 
-def _gateway_dict(report: GatewayReport) -> dict[str, Any]:
+def _gateway_dict(tenant: Tenant, report: GatewayReport) -> dict[str, Any]:
     gateway = report.gateway
     cost = report.monthly_cost
     savings = cost if (report.decommission == "yes" and cost is not None) else 0.0
@@ -350,6 +350,7 @@ def _gateway_dict(report: GatewayReport) -> dict[str, Any]:
         "vnet_id": gateway.vnet_ids[0] if gateway.vnet_ids else None,
         "location": gateway.location,
         "subscription_id": gateway.subscription_id,
+        "subscription_name": tenant.subscription_name(gateway.subscription_id),
         "resource_group": gateway.resource_group,
         "active_active": gateway.active_active,
         "p2s_pools": list(gateway.p2s_pools),

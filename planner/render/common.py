@@ -61,15 +61,16 @@ def governance_lines(plan: Mapping[str, Any]) -> list[str]:
     sup = summary.get("suppressions") or {}
     if sup.get("entries"):
         lines.append(
-            f"Suppressions: {sup['active']} active, {sup['expired']} expired, {sup['unmatched']} matching "
-            f"nothing; {sup['apps_suppressed']} apps have accepted codes (shown with their reasons)."
+            f"Suppressions: {sup['active']} active, {sup['expired']} expired (they no longer count), "
+            f"{sup['unmatched']} matching nothing; accepted codes on {sup['apps_suppressed']} app(s), "
+            "each shown with its reason."
         )
     prev = plan.get("previous")
     if prev:
         currency = prev.get("currency") or ""
         since = prev.get("old_as_of") or prev.get("old")
         line = (
-            f"Since {since}: {len(prev['migrated'])} migrated, {len(prev['new_gateway_required'])} newly "
+            f"Progress since {since}: {len(prev['migrated'])} migrated, {len(prev['new_gateway_required'])} newly "
             f"found, {prev['still_gateway_required_count']} left (gateway-required "
             f"{prev['gateway_required_before']} -> {prev['gateway_required_after']})"
         )
