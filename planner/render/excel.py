@@ -899,7 +899,7 @@ def _write_summary(ws: Any, lk: _Lookups, st: _Styles) -> None:
                 st.cell(f"{inventory.get('files', '?')} files, {inventory.get('resources', '?')} resources"),
             )
         for sub in failed:
-            who = sub.get("name") or sub.get("id") or "?"
+            who = f"{sub['name']} ({sub.get('id')})" if sub.get("name") else sub.get("id") or "?"
             long(st.cell("Subscription NOT read", "warn"), f"{who}: {sub.get('reason') or 'no reason given'}")
         for warning in warnings_:
             long(st.cell("Warning"), warning)

@@ -14,6 +14,10 @@ from planner.render.common import governance_lines, subscription_label, subscrip
 from planner.rules import RULES
 
 
+def _named(name: str | None, sub_id: str | None) -> str:
+    return f"{name} ({sub_id})" if name and sub_id else str(name or sub_id or "?")
+
+
 def _money(value: float, currency: str) -> str:
     return f"{value:,.2f} {currency}"
 
@@ -92,7 +96,7 @@ def print_summary(plan: dict[str, Any], console: Console, written: Sequence[Path
         )
     for failed in inventory["failed_subscriptions"]:
         console.print(
-            f"[yellow]Subscription not read:[/] {failed['name'] or failed['id']}: {failed['reason']}"
+            f"[yellow]Subscription not read:[/] {_named(failed['name'], failed['id'])}: {failed['reason']}"
         )
     for warning in grouped_warnings(inventory["warnings"] + plan.get("warnings", [])):
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
