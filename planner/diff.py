@@ -60,13 +60,15 @@ def load_side(path: Path) -> Side:
         for index, item in enumerate(plan[field]):
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                 raise InputError(str(path), "expected an object with an 'id'", field=f"{field}[{index}]")
+            if field == "apps" and not isinstance(item.get("integration"), str):
+                raise InputError(str(path), "expected a string", field=f"apps[{index}].integration")
     return Side.of_plan(plan, str(path))
 
 
 def _brief(app: dict[str, Any], before: dict[str, Any] | None = None) -> dict[str, Any]:
     entry = {
         "id": app["id"],
-        "name": app["name"],
+        "name": app.get("name") or str(app["id"]).rsplit("/", 1)[-1],
         "integration": app["integration"],
         "readiness": app.get("readiness"),
     }

@@ -399,3 +399,13 @@ def test_diff_between_two_versions_of_the_sample(tmp_path: Path, full: dict[str,
     assert prev["still_gateway_required_count"] == data["summary"]["apps_gateway_required"]
     html = (tmp_path / "now" / "runbook.html").read_text()
     assert f"{len(moved)} migrated" in html and "gateways deleted 1" in html
+
+
+def test_diff_names_the_broken_field_of_a_plan(tmp_path: Path, full: dict[str, Any]) -> None:
+    broken = copy.deepcopy(full)
+    del broken["apps"][3]["integration"]
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(broken))
+    result = runner.invoke(app, ["diff", str(path), str(path)])
+    assert result.exit_code == 2
+    assert "apps[3].integration" in result.output and len(result.output.strip().splitlines()) == 1
