@@ -352,3 +352,18 @@ def test_apps_in_scope_judges_a_slot_by_its_app() -> None:
     assert apps_in_scope([site, slot, orphan], parse_scope(["tag:env=test"]), names) == ([orphan], 2)
     assert apps_in_scope([site, slot], parse_scope(["sub:shop"], ["rg:rg-b"]), names) == ([site, slot], 0)
     assert apps_in_scope([site, slot], parse_scope(), names) == ([site, slot], 0)
+
+
+def test_a_subscription_given_by_id_but_not_visible_has_no_name_to_match(
+    fake: FakeAzure, tmp_path: Path
+) -> None:
+    out = tmp_path / "inv"
+    unseen = "00000000-0000-0000-0000-00000000dead"
+    result = scan(fake, out, "-s", SHARED[0], "-s", unseen, "--include", f"sub:{SHARED_NAME}")
+    assert result.exit_code == 0, result.output
+    m = manifest(out)
+    assert [e["id"] for e in m["subscriptions"]] == [SHARED[0]]
+    assert m["scope"]["subscriptions_excluded"] == [{"id": unseen, "name": None}]
+    # Given by id, the filter can judge it: in scope, and failed because it cannot be read.
+    again = scan(fake, tmp_path / "by-id", "-s", unseen, "--include", f"sub:{unseen}")
+    assert again.exit_code == 3 and "not in Resource Graph" in again.stdout
