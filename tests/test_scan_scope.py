@@ -270,9 +270,14 @@ def test_a_bad_filter_exits_2_with_one_line(
 
 
 def test_a_scope_that_leaves_out_every_subscription_is_bad_usage(fake: FakeAzure, tmp_path: Path) -> None:
-    result = scan(fake, tmp_path / "inv", "--include", "sub:no-such-subscription")
+    out = tmp_path / "inv"
+    assert scan(fake, out).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    result = scan(fake, out, "--include", "sub:no-such-subscription")
     assert result.exit_code == 2
     assert "leaves out all 4 subscription(s)" in error_line(result)
+    # The previous inventory in the folder is left as it was.
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 def test_subscription_option_and_include_apply_together(fake: FakeAzure, tmp_path: Path) -> None:

@@ -396,6 +396,9 @@ class _Scan:
             if outcome.error:
                 raise ScanError(f"Resource Graph could not list subscriptions: {outcome.error}")
             rows, failed = self._apply_subscription_scope(outcome.rows, explicit, failed=outcome.failed)
+            if not rows and self.excluded and all(s in self.excluded for s in explicit):
+                # Before anything is written: a mistyped filter leaves a previous inventory as it was.
+                self._refuse_empty_scope()
             # Only subscriptions in scope go into the inventory; the others are named in the manifest.
             writer.write_jsonl(self.out / "subscriptions.jsonl", rows)
             outcome.rows = rows
@@ -418,10 +421,7 @@ class _Scan:
         self._warn_about_names()
         if not self.subscriptions:
             if self.excluded:
-                raise ScanUsageError(
-                    f"the scope ({self.options.scope.describe()}) leaves out all {len(self.excluded)} "
-                    "subscription(s) the credential can read: nothing to scan"
-                )
+                self._refuse_empty_scope()
             raise ScanError(
                 "the credential can read no subscription (Resource Graph resourcecontainers is empty)"
             )
@@ -446,6 +446,12 @@ class _Scan:
             if sub not in seen and not scope.contains_subscription(sub, None):
                 self.excluded[sub] = {"id": sub, "name": None}
         return kept, {s: r for s, r in failed.items() if s.lower() not in self.excluded}
+
+    def _refuse_empty_scope(self) -> None:
+        raise ScanUsageError(
+            f"the scope ({self.options.scope.describe()}) leaves out all {len(self.excluded)} "
+            "subscription(s) the credential can read: nothing to scan"
+        )
 
     def _warn_about_names(self) -> None:
         """A subscription name filter that matches several subscriptions sharing a name picks them all."""
