@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -30,6 +30,8 @@ from planner.collect.auth import Cloud
 from planner.collect.queries import load_queries
 from planner.collect.retry import Backoff
 from planner.collect.scan import ScanError, ScanOptions, ScanResult, ScanUsageError, run_scan
+from planner.errors import InputError
+from planner.scope import parse_scope
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -96,6 +98,21 @@ def scan(
         str | None,
         typer.Option("--management-group", "-m", help="Scan the subscriptions under this management group."),
     ] = None,
+    include: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--include",
+            help="Scan only what matches: subscription:ID-or-name, resource-group:GLOB or tag:KEY=GLOB; "
+            "repeat for more (same kind: any of them; different kinds: all).",
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            help="Leave out what matches (same KIND:VALUE forms as --include); repeat for more.",
+        ),
+    ] = None,
     cloud: Annotated[
         Cloud, typer.Option("--cloud", help="Azure cloud.", case_sensitive=False)
     ] = Cloud.AZURE_CLOUD,
@@ -127,6 +144,12 @@ def scan(
 
     Exit codes: 0 complete; 3 partial (some subscriptions or calls failed, see manifest.json; rerun with --resume); 2 bad usage; 1 the scan could not run.
     """
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    try:
+        scope = parse_scope(include or (), exclude or ())
+    except InputError as exc:
+        err.print(f"error: {escape(str(exc))}")
+        raise typer.Exit(EXIT_USAGE) from exc
     options = ScanOptions(
         out=out,
         subscriptions=tuple(subscription or ()),
@@ -136,8 +159,8 @@ def scan(
         concurrency=concurrency,
         resume=resume,
         retry=Backoff(attempts=max_retries + 1),
+        scope=scope,
     )
-    err = Console(stderr=True, soft_wrap=True, highlight=False)
     started = time.monotonic()
     try:
         if quiet:
@@ -166,6 +189,7 @@ def _summary(result: ScanResult, seconds: float) -> None:
     failed = [s for s in subs if s.get("status") == "failed"]
     console.print(f"[bold]Scan written to[/] {escape(str(result.out))}  ({seconds:.1f} s)")
     console.print(f"  subscriptions: {len(subs) - len(failed)} read, {len(failed)} failed")
+    _scope_summary(console, manifest["scope"])
     rows = ", ".join(f"{name} {q['rows']}" for name, q in manifest["queries"].items())
     console.print(f"  resource graph rows: {rows}")
     for call, lists in manifest["arm"].items():
@@ -183,6 +207,25 @@ def _summary(result: ScanResult, seconds: float) -> None:
         console.print("  Fix access or wait, then run the same command with --resume.")
     else:
         console.print("[bold green]complete[/]")
+
+
+def _scope_summary(console: Console, scope: dict[str, Any]) -> None:
+    """What --include/--exclude left out: subscriptions (not queried) and apps (no ARM calls)."""
+    given = [f"--include {t}" for t in scope["include"]] + [f"--exclude {t}" for t in scope["exclude"]]
+    if not given:
+        return
+    console.print(f"  scope: {escape(' '.join(given))}")
+    excluded = scope["subscriptions_excluded"]
+    if excluded:
+        listed = ", ".join(f"{e.get('name') or '(no name)'} {e['id']}" for e in excluded[:5])
+        more = f", and {len(excluded) - 5} more" if len(excluded) > 5 else ""
+        console.print(f"    left out: {len(excluded)} subscription(s), not queried: {escape(listed)}{more}")
+    else:
+        console.print("    left out: no subscription")
+    console.print(
+        f"    apps and slots out of scope: {scope['apps_out_of_scope']} "
+        "(kept in the Resource Graph data, no ARM calls made for them)"
+    )
 
 
 def queries(

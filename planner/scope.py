@@ -159,7 +159,8 @@ def ambiguous_names(scope: Scope, subscriptions: Mapping[str, str | None]) -> li
     unique); the warning lists the ids so the user can pick one.
     """
     warnings = []
-    for selector in (*scope.include, *scope.exclude):
+    judged = [(s, "in scope") for s in scope.include] + [(s, "left out") for s in scope.exclude]
+    for selector, verdict in judged:
         if selector.kind != "subscription":
             continue
         hits = sorted(
@@ -171,6 +172,6 @@ def ambiguous_names(scope: Scope, subscriptions: Mapping[str, str | None]) -> li
         if len(hits) > 1 and len(names) < len(hits):
             warnings.append(
                 f"subscription filter '{selector.text}' matches {len(hits)} subscriptions that share a name "
-                f"({', '.join(hits)}); all of them are in scope: give an id to pick one"
+                f"({', '.join(hits)}); all of them are {verdict}: give an id to pick one"
             )
     return warnings

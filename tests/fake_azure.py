@@ -238,6 +238,10 @@ class Stats:
         """Bodies of the Resource Graph requests, in order."""
         return [r.body for r in self.requests if r.path == ARG_PATH and r.body is not None]
 
+    def arm_apps(self) -> set[str]:
+        """Lower-case ids of the apps and slots that ARM calls were made for."""
+        return {m.group("app") for r in self.requests if (m := _ARM_PATH.match(r.path))}
+
 
 class TokenBucket:
     """ARM's read throttling per subscription: `burst` tokens, refilled at `rate` per second."""

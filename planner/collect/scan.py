@@ -4,6 +4,11 @@
 codes. The output contract is docs/inventory.md: one JSON Lines file per data set, raw resources as
 Azure returned them, and manifest.json. Progress is kept in `.vnet-planner-scan/` so that `--resume`
 reuses finished data sets and ARM calls; a complete scan removes it.
+
+A scope (`planner.scope`, `--include`/`--exclude`) narrows the scan in two ways: subscriptions it
+leaves out are queried and called no further; resource-group and tag filters keep the Resource Graph
+data sets whole (apps out of scope share VNets, plans and gateways with apps in scope) but limit the
+per-app ARM calls to apps in scope.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from planner.collect.graph import GraphCollector, QueryOutcome
 from planner.collect.queries import QUERY_NAMES, Query, load_queries
 from planner.collect.retry import Backoff
 from planner.redact import redact
+from planner.scope import Scope, Subject, ambiguous_names
 from planner.tiers import GATEWAY_FREE_TIERS, SWIFT_CHECK_TIERS, tier_from_sku
 
 SCHEMA = "vnet-planner/inventory@1"
@@ -79,6 +85,7 @@ class ScanOptions:
     concurrency: int = 64
     resume: bool = False
     retry: Backoff = field(default_factory=Backoff)
+    scope: Scope = field(default_factory=Scope)
 
 
 @dataclass
@@ -146,9 +153,55 @@ def select_tasks(
     return tasks, warnings
 
 
+def apps_in_scope(
+    sites: Iterable[dict[str, Any]], scope: Scope, subscription_names: dict[str, str | None]
+) -> tuple[list[dict[str, Any]], int]:
+    """The app and slot rows inside `scope`, and how many are outside it.
+
+    A slot follows its app: it is in scope exactly when its parent site is, judged by the site's
+    resource group and tags (a slot's own tags do not count). `subscription_names` maps lower-case
+    subscription ids to names, for name filters.
+    """
+    rows = list(sites)
+    if scope.empty:
+        return rows, 0
+    by_id = {str(r.get("id", "")).lower(): r for r in rows}
+    inside: list[dict[str, Any]] = []
+    for row in rows:
+        rid = str(row.get("id", "")).lower()
+        # A slot without its site in the data (not seen in practice) is judged by its own row.
+        judged = by_id.get(rid.split("/slots/")[0], row) if "/slots/" in rid else row
+        if scope.contains(_subject(judged, subscription_names)):
+            inside.append(row)
+    return inside, len(rows) - len(inside)
+
+
+def _subject(row: dict[str, Any], subscription_names: dict[str, str | None]) -> Subject:
+    ref = AppRef.parse(str(row.get("id", "")))
+    sub = str(row.get("subscriptionId") or (ref.subscription if ref else "") or "")
+    group = str(row.get("resourceGroup") or (ref.resource_group if ref else "") or "")
+    tags = row.get("tags") if isinstance(row.get("tags"), dict) else {}
+    return Subject(sub, subscription_names.get(sub.lower()), group, tags or {})
+
+
+def scope_key(scope: Scope) -> dict[str, list[str]]:
+    """The scope in a canonical form (kind names, case and order do not matter), for --resume."""
+
+    def canonical(selectors: Iterable[Any]) -> list[str]:
+        return sorted(
+            f"{s.kind}:{s.value}" + ("" if s.tag_value is None else f"={s.tag_value}") for s in selectors
+        )
+
+    return {"include": canonical(scope.include), "exclude": canonical(scope.exclude)}
+
+
 def _props(row: dict[str, Any]) -> dict[str, Any]:
     props = row.get("properties")
     return props if isinstance(props, dict) else {}
+
+
+def _subscription_of(row: dict[str, Any]) -> str:
+    return str(row.get("subscriptionId") or str(row.get("id", "")).rsplit("/", 1)[-1])
 
 
 def _now() -> str:
@@ -202,6 +255,8 @@ class _Scan:
         self.state: dict[str, Any] = {}
         self.warnings: list[str] = []
         self.subscriptions: dict[str, dict[str, Any]] = {}  # lower id -> manifest entry
+        self.excluded: dict[str, dict[str, Any]] = {}  # lower id -> {id, name}: left out by the scope
+        self.apps_out_of_scope = 0
         self.query_stats: dict[str, dict[str, Any]] = {}
         self.results: dict[tuple[str, str], dict[str, Any]] = {}  # (call, lower app id) -> journal entry
         self.tasks: list[Task] = []
@@ -244,10 +299,27 @@ class _Scan:
             "management_group": self.options.management_group,
             "cloud": str(self.connection.cloud),
             "endpoint": self.connection.endpoint,
+            "filters": scope_key(self.options.scope),
         }
         previous = self.store.load() if self.options.resume else None
         if previous is not None and previous.get("version") == STATE_VERSION:
-            if previous.get("key") != key:
+            saved_key = dict(previous.get("key") or {})
+            # A scan left unfinished before scope filters existed had none.
+            saved_key.setdefault("filters", scope_key(Scope()))
+            if saved_key["filters"] != key["filters"]:
+                # Refused rather than merged: the data sets, the ARM journal and the manifest's
+                # scope would otherwise describe two different scans.
+                before = previous.get("filters_given") or {}
+                given = " ".join(
+                    [*(f"--include {t}" for t in before.get("include", ()))]
+                    + [f"--exclude {t}" for t in before.get("exclude", ())]
+                )
+                raise ScanUsageError(
+                    f"--resume: the unfinished scan in {self.out} used the scope "
+                    f"'{given or 'everything'}', not '{self.options.scope.describe()}'; "
+                    "repeat its --include/--exclude, or scan into a new folder without --resume"
+                )
+            if saved_key != key:
                 raise ScanUsageError(
                     f"--resume: {self.out} holds a scan of another scope or cloud; "
                     "scan into a new folder or drop --resume"
@@ -260,7 +332,13 @@ class _Scan:
         if self.options.resume:
             self.observer.warn(f"--resume: no unfinished scan in {self.out}; starting a new one")
         self.store.clear()
-        self.state = {"version": STATE_VERSION, "key": key, "started_at": _now(), "datasets": {}}
+        self.state = {
+            "version": STATE_VERSION,
+            "key": key,
+            "filters_given": self.options.scope.as_dict(),
+            "started_at": _now(),
+            "datasets": {},
+        }
         self.store.save(self.state)
         return True
 
@@ -300,6 +378,8 @@ class _Scan:
         if saved and self._reusable(saved, query) and (self.out / "subscriptions.jsonl").exists():
             rows = writer.read_jsonl(self.out / "subscriptions.jsonl")
             failed = dict(saved.get("failed") or {})
+            for entry in saved.get("excluded") or []:
+                self.excluded[str(entry["id"]).lower()] = entry
             self.query_stats["subscriptions"] = {
                 "sha256": query.sha256,
                 "rows": len(rows),
@@ -315,26 +395,69 @@ class _Scan:
             )
             if outcome.error:
                 raise ScanError(f"Resource Graph could not list subscriptions: {outcome.error}")
-            rows, failed = outcome.rows, outcome.failed
+            rows, failed = self._apply_subscription_scope(outcome.rows, explicit, failed=outcome.failed)
+            if not rows and self.excluded and all(s in self.excluded for s in explicit):
+                # Before anything is written: a mistyped filter leaves a previous inventory as it was.
+                self._refuse_empty_scope()
+            # Only subscriptions in scope go into the inventory; the others are named in the manifest.
             writer.write_jsonl(self.out / "subscriptions.jsonl", rows)
+            outcome.rows = rows
             self._save_dataset(query, outcome, covered=[])
+            self.state["datasets"]["subscriptions"]["excluded"] = list(self.excluded.values())
+            self.store.save(self.state)
         for row in rows:
-            sub = str(row.get("subscriptionId") or str(row.get("id", "")).rsplit("/", 1)[-1])
+            sub = _subscription_of(row)
             self.subscriptions[sub.lower()] = {"id": sub, "name": row.get("name"), "status": "ok"}
         for sub in explicit:
-            if sub not in self.subscriptions:
+            if sub not in self.subscriptions and sub not in self.excluded:
                 self.subscriptions[sub] = {"id": sub, "name": None, "status": "ok"}
                 if sub not in failed:
                     failed[sub] = (
                         "not in Resource Graph's resourcecontainers (no access, or no such subscription)"
                     )
         for sub, reason in failed.items():
-            self._fail_subscription(sub, reason)
+            if sub.lower() not in self.excluded:
+                self._fail_subscription(sub, reason)
+        self._warn_about_names()
         if not self.subscriptions:
+            if self.excluded:
+                self._refuse_empty_scope()
             raise ScanError(
                 "the credential can read no subscription (Resource Graph resourcecontainers is empty)"
             )
         return [s for s, e in self.subscriptions.items() if e["status"] == "ok"]
+
+    def _apply_subscription_scope(
+        self, rows: list[dict[str, Any]], explicit: list[str], *, failed: dict[str, str]
+    ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """Drop the subscriptions the scope leaves out (into self.excluded); return the rest."""
+        scope = self.options.scope
+        kept: list[dict[str, Any]] = []
+        for row in rows:
+            sub = _subscription_of(row)
+            name = row.get("name")
+            if scope.contains_subscription(sub, str(name) if name else None):
+                kept.append(row)
+            else:
+                self.excluded[sub.lower()] = {"id": sub, "name": name}
+        seen = {_subscription_of(r).lower() for r in rows}
+        for sub in explicit:
+            # Asked for by id but not visible: its name is unknown, so only its id can be judged.
+            if sub not in seen and not scope.contains_subscription(sub, None):
+                self.excluded[sub] = {"id": sub, "name": None}
+        return kept, {s: r for s, r in failed.items() if s.lower() not in self.excluded}
+
+    def _refuse_empty_scope(self) -> None:
+        raise ScanUsageError(
+            f"the scope ({self.options.scope.describe()}) leaves out all {len(self.excluded)} "
+            "subscription(s) the credential can read: nothing to scan"
+        )
+
+    def _warn_about_names(self) -> None:
+        """A subscription name filter that matches several subscriptions sharing a name picks them all."""
+        names = {e["id"]: e.get("name") for e in (*self.subscriptions.values(), *self.excluded.values())}
+        for message in ambiguous_names(self.options.scope, names):
+            self.observer.warn(message)
 
     def _fail_subscription(self, sub: str, reason: str) -> None:
         entry = self.subscriptions.setdefault(sub.lower(), {"id": sub, "name": None, "status": "ok"})
@@ -410,6 +533,9 @@ class _Scan:
 
     def _enrich(self, sites: list[dict[str, Any]], plans: list[dict[str, Any]]) -> None:
         failed_subs = [s for s, e in self.subscriptions.items() if e["status"] == "failed"]
+        names = {s: e.get("name") for s, e in self.subscriptions.items()}
+        # Resource Graph rows stay whole (shared VNets, plans, gateways); ARM calls only in scope.
+        sites, self.apps_out_of_scope = apps_in_scope(sites, self.options.scope, names)
         self.tasks, warnings = select_tasks(sites, plans, skip_subscriptions=failed_subs)
         self.warnings.extend(warnings)
         todo = [t for t in self.tasks if (t.call.value, t.app.id.lower()) not in self.results]
@@ -503,6 +629,11 @@ class _Scan:
             "scope": {
                 "subscriptions": [e["id"] for e in self.subscriptions.values()],
                 "management_group": self.options.management_group,
+                **self.options.scope.as_dict(),
+                "subscriptions_excluded": sorted(
+                    self.excluded.values(), key=lambda e: (str(e.get("name") or ""), str(e["id"]).lower())
+                ),
+                "apps_out_of_scope": self.apps_out_of_scope,
             },
             "subscriptions": list(self.subscriptions.values()),
             "queries": dict(self.query_stats),
