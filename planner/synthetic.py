@@ -1558,7 +1558,14 @@ def _write_manifest(path: Path, tenant: _Tenant, writer: _Writer) -> None:
         "started_at": STARTED_AT,
         "finished_at": FINISHED_AT,
         "cloud": "AzureCloud",
-        "scope": {"subscriptions": [sid for sid, _ in tenant.subscriptions], "management_group": None},
+        "scope": {
+            "subscriptions": [sid for sid, _ in tenant.subscriptions],
+            "management_group": None,
+            "include": [],
+            "exclude": [],
+            "subscriptions_excluded": [],
+            "apps_out_of_scope": 0,
+        },
         "subscriptions": [{"id": sid, "name": name, "status": "ok"} for sid, name in tenant.subscriptions],
         "queries": queries,
     }

@@ -2109,7 +2109,14 @@ def manifest(graph: dict[str, list[Json]]) -> Json:
         "started_at": SCAN_STARTED,
         "finished_at": SCAN_FINISHED,
         "cloud": "AzureCloud",
-        "scope": {"subscriptions": [s.id for s in SUBSCRIPTIONS], "management_group": None},
+        "scope": {
+            "subscriptions": [s.id for s in SUBSCRIPTIONS],
+            "management_group": None,
+            "include": [],
+            "exclude": [],
+            "subscriptions_excluded": [],
+            "apps_out_of_scope": 0,
+        },
         "subscriptions": [{"id": s.id, "name": s.name, "status": "ok"} for s in SUBSCRIPTIONS],
         "queries": queries,
         "arm": {

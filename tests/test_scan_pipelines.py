@@ -107,3 +107,21 @@ def test_the_shell_scripts_are_valid_bash(pipeline: str, tmp_path: Path) -> None
         assert result.returncode == 0, (text, result.stderr)
         checked += 1
     assert checked >= 3
+
+
+@pytest.mark.parametrize("pipeline", ["github", "devops"])
+def test_plan_options_in_the_examples_exist(pipeline: str) -> None:
+    from planner.cli import app as main_app
+
+    github, devops = _pipelines()
+    doc = github if pipeline == "github" else devops
+    steps = [s for job in doc.get("jobs", {}).values() for s in job.get("steps", [])] + doc.get("steps", [])
+    help_text = CliRunner().invoke(main_app, ["plan", "--help"], env={"COLUMNS": "200"}).output
+    used = {
+        option
+        for line in _scripts(steps).splitlines()
+        if "vnet-planner plan" in line or re.search(r"\bargs\+?=\(", line)
+        for option in re.findall(r"[\s(](--[a-z-]+)", line)
+    }
+    assert {"--previous", "--fail-on"} <= used
+    assert all(option in help_text for option in used), used
