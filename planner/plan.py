@@ -125,6 +125,11 @@ class _Scoping:
     def gateway(self, report: GatewayReport, data: dict[str, Any]) -> dict[str, Any]:
         outside = [d.app.id for d in report.dependents if not self.contains(d.app)]
         data["dependents_out_of_scope"] = outside
+        if data["decommission"] == "verify" and self.recorded.needs_resource_filter:
+            data["decommission_reason"] += (
+                f". The scan's scope ({self.recorded.describe()}) left apps unread, so this cannot be "
+                "settled here: scan their resource groups too"
+            )
         if outside:
             data.update(
                 decommission="no",

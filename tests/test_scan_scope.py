@@ -372,3 +372,34 @@ def test_a_subscription_given_by_id_but_not_visible_has_no_name_to_match(
     # Given by id, the filter can judge it: in scope, and failed because it cannot be read.
     again = scan(fake, tmp_path / "by-id", "-s", unseen, "--include", f"sub:{unseen}")
     assert again.exit_code == 3 and "not in Resource Graph" in again.stdout
+
+
+def test_plan_of_a_scoped_scan_lists_only_apps_in_scope_and_none_as_unknown(
+    fake: FakeAzure, tmp_path: Path
+) -> None:
+    from planner.pipeline import run_plan
+
+    everything, shop = tmp_path / "all", tmp_path / "shop"
+    assert scan(fake, everything).exit_code == 0
+    assert scan(fake, shop, "--include", "rg:rg-shop-*").exit_code == 0
+    full = run_plan(everything)
+    scoped = run_plan(shop)
+    expected = {a["id"] for a in full["apps"] if _site_of(a)["resourceGroup"].startswith("rg-shop-")}
+    assert expected and {a["id"] for a in scoped["apps"]} == expected
+    # the apps the scan left out are out of scope, not "unknown"; the rest is judged as in a full scan
+    by_id = {a["id"]: a for a in full["apps"]}
+    assert [(a["integration"], a["readiness"]) for a in scoped["apps"]] == [
+        (by_id[a["id"]]["integration"], by_id[a["id"]]["readiness"]) for a in scoped["apps"]
+    ]
+    assert scoped["summary"]["scope"]["from_scan"]["include"] == ["rg:rg-shop-*"]
+    assert scoped["summary"]["scope"]["apps_out_of_scope"] == len(full["apps"]) - len(expected)
+    # never offers to delete a gateway that apps the scan did not read still depend on
+    full_gateways = {g["id"]: g for g in full["gateways"]}
+    for gateway in scoped["gateways"]:
+        if gateway["decommission"] == "yes":
+            assert set(full_gateways[gateway["id"]]["dependents"]) <= expected, gateway["name"]
+    assert any(g["decommission"] != "yes" for g in scoped["gateways"])
+    unsettled = [g for g in scoped["gateways"] if g["decommission"] == "verify"]
+    assert unsettled and all(
+        "The scan's scope (--include rg:rg-shop-*)" in g["decommission_reason"] for g in unsettled
+    )
