@@ -138,11 +138,28 @@ def _inventory_files(root: Path) -> list[Path]:
     return sorted(found)
 
 
+# Python's JSON parser recurses once per nesting level; ARM resources are a dozen levels deep.
+_TOO_DEEP = "invalid JSON: nested too deeply (arrays or objects inside each other beyond Python's limit)"
+
+
+def _parse(text: str, file: Path, position: str | None = None) -> Any:
+    """json.loads, with every way it can fail turned into an InputError naming the file (and line)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            str(file), f"invalid JSON: {exc.msg}", position=position or f"line {exc.lineno}"
+        ) from None
+    except RecursionError:
+        raise InputError(str(file), _TOO_DEEP, position=position) from None
+
+
 def _read_manifest(file: Path) -> dict[str, Any]:
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(str(file), f"invalid JSON: {exc}") from None
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(file), f"not UTF-8 text: {exc}") from None
+    data = _parse(text, file)
     if not isinstance(data, dict):
         raise InputError(str(file), "a manifest must be a JSON object")
     return data
@@ -161,15 +178,9 @@ def _items(file: Path) -> Iterator[tuple[str, Any]]:
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
-            try:
-                yield f"line {number}", json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(str(file), f"invalid JSON: {exc.msg}", position=f"line {number}") from None
+            yield f"line {number}", _parse(line, file, position=f"line {number}")
         return
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(str(file), f"invalid JSON: {exc.msg}", position=f"line {exc.lineno}") from None
+    data = _parse(text, file)
     array_name = ""
     if isinstance(data, dict):
         for key in ("data", "value"):
@@ -205,7 +216,7 @@ def _looks_like_jsonl(text: str) -> bool:
         return False
     try:
         json.loads(first_line)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return False
     return True
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -85,16 +86,17 @@ def print_summary(plan: dict[str, Any], console: Console, written: Sequence[Path
     if inventory["skipped"]:
         console.print(
             f"Skipped {inventory['skipped']} resources of types the planner does not read: "
-            + ", ".join(f"{t} ({n})" for t, n in inventory["unknown_types"].items())
+            + ", ".join(f"{escape(t)} ({n})" for t, n in inventory["unknown_types"].items())
         )
     for failed in inventory["failed_subscriptions"]:
         console.print(
-            f"[yellow]Subscription not read:[/] {failed['name'] or failed['id']}: {failed['reason']}"
+            f"[yellow]Subscription not read:[/] {escape(str(failed['name'] or failed['id']))}: "
+            f"{escape(str(failed['reason']))}"
         )
     for warning in grouped_warnings(inventory["warnings"] + plan.get("warnings", [])):
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     for path in written:
-        console.print(f"wrote {path}")
+        console.print(f"wrote {escape(str(path))}")
 
 
 def _print_subscriptions(plan: dict[str, Any], console: Console, limit: int = 10) -> None:
@@ -108,7 +110,7 @@ def _print_subscriptions(plan: dict[str, Any], console: Console, limit: int = 10
         table.add_column(column, justify="right")
     for row in rows[:limit]:
         table.add_row(
-            row["subscription_name"] or row["subscription_id"] or "(unknown)",
+            escape(row["subscription_name"] or row["subscription_id"] or "(unknown)"),
             str(row["gateway_required"]),
             str(row["ready"]),
             str(row["needs-work"]),
@@ -144,14 +146,14 @@ def _print_gateways(plan: dict[str, Any], console: Console, currency: str, limit
     for gateway in ranked[:limit]:
         cost = gateway["monthly_cost"]
         table.add_row(
-            gateway["name"] or "",
-            gateway["sku"] or "",
+            escape(gateway["name"] or ""),
+            escape(gateway["sku"] or ""),
             str(len(gateway["dependents"])),
             gateway["decommission"],
             f"{cost:,.2f}" if cost is not None else "unpriced",
             f"delete in wave {gateway['removal_wave']}"
             if gateway["decommission"] == "yes" and gateway.get("removal_wave")
-            else gateway["decommission_reason"],
+            else escape(gateway["decommission_reason"] or ""),
         )
     console.print(table)
     if len(ranked) > limit:
@@ -216,11 +218,13 @@ def print_diff(result: dict[str, Any], console: Console) -> None:
         for column in ("app", "integration", "before", "readiness"):
             table.add_column(column)
         for row in rows:
-            table.add_row(row["name"], row["integration"], row.get("was") or "", row.get("readiness") or "")
+            table.add_row(
+                escape(str(row["name"])), row["integration"], row.get("was") or "", row.get("readiness") or ""
+            )
         console.print(table)
     for key, title in (
         ("gateways_removed", "Gateways no longer depended on or deleted"),
         ("gateways_added", "New gateways"),
     ):
         for gateway_id in result[key]:
-            console.print(f"{title}: {gateway_id}", highlight=False)
+            console.print(f"{title}: {escape(str(gateway_id))}", highlight=False)
