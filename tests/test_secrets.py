@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -264,3 +265,30 @@ def test_plan_of_the_scan_writes_no_secret_and_still_matches_the_certificate(
     assert leaks(out) == []
     plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     assert plan["gateways"][0]["app_root_certificates"] == ["cert0"]
+
+
+def test_security_doc_matches_the_code() -> None:
+    """docs/security.md names every query, ARM call and the page's policy as the code has them."""
+    root = Path(__file__).parents[1]
+    doc = (root / "docs" / "security.md").read_text(encoding="utf-8")
+    assert "docs/security.md" in (root / "README.md").read_text(encoding="utf-8")
+    queries = sorted((root / "queries").glob("*.kql"))
+    words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven"]
+    assert f"the {words[len(queries)]} queries in `queries/*.kql`" in doc
+    for segment in (
+        "virtualNetworkConnections",
+        "config/configreferences/appsettings",
+        "networkConfig/virtualNetwork",
+    ):
+        assert segment in doc
+    from planner.render.html import render_html
+
+    page = render_html(
+        json.loads((root / "tests" / "fixtures" / "plan_small.json").read_text(encoding="utf-8"))
+    )
+    policy = page.split('http-equiv="Content-Security-Policy" content="', 1)[1].split('"', 1)[0]
+    shown = re.sub(r"'sha256-[^']+'", "'sha256-X'", policy)
+    documented = re.sub(
+        r"'sha256-<[^>]+>'", "'sha256-X'", doc.split("```\ndefault-src", 1)[1].split("\n", 1)[0]
+    )
+    assert shown == "default-src" + documented
