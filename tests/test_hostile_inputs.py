@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import factory as f
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -104,6 +105,8 @@ hostile_text = st.one_of(
             "%s%n{0}{{}}",
             "$(touch pwned)`id`",
             "'; DROP TABLE x; --",
+            "lone \ud800 surrogate",
+            "\udfff",
         ]
     ),
     st.builds(lambda s, n: s * n, st.text(min_size=1, max_size=4), st.integers(200, 3000)),
@@ -269,6 +272,25 @@ def op_prefix(draw: Draw, resources: list[dict[str, Any]]) -> None:
     _set(resource, path, draw(prefix_value))
 
 
+NUMBER_PATHS = [
+    ("sku", "capacity"),
+    ("properties", "maximumNumberOfWorkers"),
+    ("properties", "profiles", 0, "capacity", "maximum"),
+    ("properties", "numberOfWorkers"),
+]
+hostile_number = st.one_of(
+    st.sampled_from([-1, 0, 2**31, 10**30, 1e308, -0.0, 2.5, "²", "٣", " 7 ", "1" * 5000, "0x10", "1e3"]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(),
+)
+
+
+def op_numbers(draw: Draw, resources: list[dict[str, Any]]) -> None:
+    """Instance counts (they size subnets): huge, negative, fractional, non-ASCII digits, 5,000 digits."""
+    resource = _pick(draw, resources)
+    _set(resource, draw(st.sampled_from(NUMBER_PATHS)), draw(hostile_number))
+
+
 def op_dangling(draw: Draw, resources: list[dict[str, Any]]) -> None:
     resource = _pick(draw, resources)
     _set(resource, draw(st.sampled_from(REFERENCE_PATHS)), draw(st.sampled_from(DANGLING)))
@@ -295,6 +317,8 @@ OPS = [
     op_names_and_tags,
     op_rename_in_id,
     op_prefix,
+    op_numbers,
+    op_numbers,
     op_dangling,
     op_duplicate,
     op_drop,
@@ -347,7 +371,8 @@ def write_inventory(folder: Path, case: dict[str, Any]) -> Path:
             files[f"part{index % 3}/r{index}.json{'l' if index % 2 else ''}"] = dump(resource)
     for name, text in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text, encoding="utf-8")
+        # A lone surrogate cannot be UTF-8: written as CESU-8 bytes, which is what a broken tool would do.
+        (folder / name).write_text(text, encoding="utf-8", errors="surrogatepass")
     if case["truncate"] is not None:
         victim = folder / sorted(files)[0]
         data = victim.read_bytes()
@@ -360,9 +385,11 @@ def write_inventory(folder: Path, case: dict[str, Any]) -> Path:
             if isinstance(r.get("id"), str)
             and str(r.get("type", "")).lower() in ("microsoft.web/sites", "microsoft.web/sites/slots")
         ]
-        (folder / "manifest.json").write_text(dump(f.manifest(apps)), encoding="utf-8")
+        (folder / "manifest.json").write_text(
+            dump(f.manifest(apps)), encoding="utf-8", errors="surrogatepass"
+        )
     elif isinstance(manifest, tuple):
-        (folder / "manifest.json").write_text(dump(manifest[1]), encoding="utf-8")
+        (folder / "manifest.json").write_text(dump(manifest[1]), encoding="utf-8", errors="surrogatepass")
     for name in case["extras"]:
         (folder / name).write_bytes(EXTRA_FILES[name])
     return folder
@@ -492,3 +519,57 @@ def test_an_error_naming_a_file_with_a_newline_stays_one_line(tmp_path: Path) ->
     result = runner.invoke(app, ["plan", str(inventory), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "bad\\nname.json" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (10**30, "expected a whole number from 0 to 10000"),  # found: ValueError in subnet sizing
+        (-5, "expected a whole number from 0 to 10000"),  # found: ValueError in addresses_needed
+        ("²", "expected a whole number from 0 to 10000"),  # found: '²'.isdigit() but int('²') fails
+        ("1" * 5000, "expected a whole number from 0 to 10000"),  # found: int() digit limit
+        (float("nan"), "expected a whole number from 0 to 10000"),
+    ],
+)
+def test_instance_counts_out_of_range_are_named(tmp_path: Path, value: Any, expected: str) -> None:
+    """Found by probing what the fuzzer's number generator would reach: exit 1 before the fix."""
+    resources = f.base_tenant()
+    resources[1]["sku"]["capacity"] = value
+    inventory = f.write(tmp_path / "inv", resources)
+    assert plan_or_clean_refusal(inventory, tmp_path / "out") is None
+    result = runner.invoke(app, ["plan", str(inventory), "--out", str(tmp_path / "out"), "-q"])
+    assert "field 'sku.capacity'" in result.stderr and expected in result.stderr
+
+
+def test_a_5000_digit_json_number_is_a_clean_error(tmp_path: Path) -> None:
+    """json.loads raises a plain ValueError (not JSONDecodeError) past Python's 4,300-digit limit."""
+    inventory = f.write(tmp_path / "inv", f.base_tenant())
+    (inventory / "big.json").write_text('[{"id": "/x", "type": "t", "n": ' + "9" * 5000 + "}]")
+    assert plan_or_clean_refusal(inventory, tmp_path / "out") is None
+
+
+@pytest.mark.parametrize("where", ["name", "tags", "manifest"])
+def test_a_lone_surrogate_escape_is_named_not_a_crash(tmp_path: Path, where: str) -> None:
+    """Found: '\\ud800' in a name or tag read fine and crashed every UTF-8 writer (UnicodeEncodeError)."""
+    resources = f.base_tenant()
+    if where == "name":
+        resources[2]["name"] = "app\ud800"
+    elif where == "tags":
+        resources[2]["tags"] = {"owner": "x\udfff"}
+    inventory = f.write(tmp_path / "inv", resources)
+    if where == "manifest":
+        manifest = json.loads((inventory / "manifest.json").read_text())
+        manifest["cloud"] = "\ud83d"
+        (inventory / "manifest.json").write_text(json.dumps(manifest))
+    assert plan_or_clean_refusal(inventory, tmp_path / "out") is None
+    result = runner.invoke(app, ["plan", str(inventory), "--out", str(tmp_path / "out"), "-q"])
+    assert "lone UTF-16 surrogate" in result.stderr
+    assert {"name": "field 'name'", "tags": "field 'tags.owner'", "manifest": "field 'cloud'"}[
+        where
+    ] in result.stderr
+    # An escaped pair is one character (an emoji): read as usual.
+    resources[2]["name"] = "app-\ud83d\ude00"
+    resources[2]["tags"] = {"owner": "\ud83d\ude00"}
+    fine = f.write(tmp_path / "fine", resources)
+    plan = plan_or_clean_refusal(fine, tmp_path / "out-fine")
+    assert plan is not None and any(a["name"] == "app-😀" for a in plan["apps"])
