@@ -172,6 +172,24 @@ def _any_value(fdp: Any, depth: int = 0) -> Any:
     return fdp.ConsumeUnicodeNoSurrogates(fdp.ConsumeIntInRange(0, 4)) * fdp.ConsumeIntInRange(0, 3000)
 
 
+NUMBER_PATHS = (
+    ("sku", "capacity"),
+    ("properties", "maximumNumberOfWorkers"),
+    ("properties", "profiles", 0, "capacity", "maximum"),
+)
+
+
+def _has(root: Any, path: tuple[Any, ...]) -> bool:
+    for part in path:
+        if (isinstance(root, dict) and part in root) or (
+            isinstance(root, list) and isinstance(part, int) and part < len(root)
+        ):
+            root = root[part]
+        else:
+            return False
+    return True
+
+
 def _set(root: Any, path: tuple[Any, ...], new: Any, delete: bool) -> None:
     for part in path[:-1]:
         root = root[part]
@@ -187,7 +205,7 @@ def _mutate(fdp: Any, resources: list[dict[str, Any]]) -> None:
             return
         index = fdp.ConsumeIntInRange(0, len(resources) - 1)
         resource = resources[index]
-        op = fdp.ConsumeIntInRange(0, 5)
+        op = fdp.ConsumeIntInRange(0, 6)
         if op == 0:  # any field to any value (or gone)
             paths = _paths(resource)
             if paths:
@@ -211,17 +229,23 @@ def _mutate(fdp: Any, resources: list[dict[str, Any]]) -> None:
                 parts = rid.split("/")
                 parts[fdp.ConsumeIntInRange(0, len(parts) - 1)] = fdp.ConsumeUnicodeNoSurrogates(12)
                 resource["id"] = "/".join(parts)
-        else:  # properties replaced
+        elif op == 5:  # properties replaced
             resource["properties"] = _any_value(fdp)
+        else:  # an instance count (they size subnets) to any value
+            for path in NUMBER_PATHS:
+                if _has(resource, path) and fdp.ConsumeBool():
+                    _set(resource, path, _any_value(fdp), False)
 
 
 def loader_target(work: Path, findings: Findings) -> Any:
     from planner.errors import InputError
+    from planner.output import Format, write_outputs
     from planner.pipeline import run_plan
 
     base = base_tenant(work)
     base_text = json.dumps(base)
     folder = work / "inventory"
+    out = work / "out"
 
     def one_input(data: bytes) -> None:
         import atheris
@@ -260,9 +284,19 @@ def loader_target(work: Path, findings: Findings) -> Any:
             findings.record(data, error)
             return
         try:
-            json.dumps(plan, allow_nan=False)
+            json.dumps(plan, allow_nan=False, ensure_ascii=False).encode("utf-8")
         except (ValueError, TypeError) as error:
-            findings.record(data, AssertionError(f"plan is not strict JSON: {error}"))
+            findings.record(data, AssertionError(f"plan is not strict UTF-8 JSON: {error}"))
+            return
+        # The renderers, as `plan` runs them (the workbook, the slowest, every 16th time).
+        formats = [Format.JSON, Format.CSV, Format.HTML, Format.SCRIPTS]
+        if findings.executions % 16 == 0:
+            formats.append(Format.XLSX)
+        shutil.rmtree(out, ignore_errors=True)
+        try:
+            write_outputs(plan, out, formats)
+        except Exception as error:
+            findings.record(data, error)
 
     return one_input
 
@@ -382,7 +416,12 @@ def worker(target: str, seconds: int, out: Path, replay: Path | None) -> None:
     with atheris.instrument_imports(include=["planner"]):
         import planner.inventory
         import planner.model
+        import planner.output
         import planner.pipeline
+        import planner.render.csv
+        import planner.render.html
+        import planner.render.json
+        import planner.render.scripts
         import planner.subnets  # noqa: F401
     one_input = (loader_target if target == "loader" else subnets_target)(work, findings)
     if replay is not None:
