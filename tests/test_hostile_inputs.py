@@ -26,7 +26,7 @@ from typing import Any
 
 import factory as f
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -442,13 +442,14 @@ def plan_or_clean_refusal(
 # ------------------------------------------------------------------------------------ the tests
 
 
-@settings(max_examples=150 * SCALE)
+@settings(max_examples=400 * SCALE)
 @given(hostile_inventory(), st.booleans())
 def test_hostile_inventories_plan_or_fail_in_one_line(case: dict[str, Any], quiet: bool) -> None:
     work = Path(tempfile.mkdtemp(prefix="hostile-"))
     try:
         inventory = write_inventory(work / "inv", case)
         plan = plan_or_clean_refusal(inventory, work / "out", quiet=quiet)
+        event("planned" if plan is not None else "refused")  # --hypothesis-show-statistics
         if plan is not None:
             assert plan["schema"] == "vnet-planner/plan@1"
             assert plan["summary"]["apps_total"] == len(plan["apps"])
@@ -456,7 +457,7 @@ def test_hostile_inventories_plan_or_fail_in_one_line(case: dict[str, Any], quie
         shutil.rmtree(work, ignore_errors=True)
 
 
-@settings(max_examples=40 * SCALE)
+@settings(max_examples=60 * SCALE)
 @given(hostile_inventory(), st.sampled_from(sorted(set(EXTRA_FILES) - {"bom.json", "blank.jsonl"})))
 def test_a_broken_file_is_named(case: dict[str, Any], broken: str) -> None:
     """A file that is not an inventory stops the run, and the message names that file."""
