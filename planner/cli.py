@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from planner import __version__
 from planner.errors import InputError
@@ -46,7 +47,8 @@ class FailOn(StrEnum):
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # Messages quote file names and values from the input: never read them as rich markup.
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -163,7 +165,7 @@ def _run(inventory: Path, out: Path, o: RunOptions) -> None:
 
         def show(stage: str) -> None:
             if status is not None:
-                status.update(f"vnet-planner: {stage}")
+                status.update(f"vnet-planner: {escape(stage)}")
 
         try:
             plan = run_plan(
@@ -320,13 +322,13 @@ def main() -> None:
     try:
         app()
     except InputError as exc:  # raised by a mounted command that did not catch it
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except Exception as exc:
         if os.environ.get("VNET_PLANNER_DEBUG"):
             raise
         err.print(
-            f"[bold red]unexpected error:[/] {type(exc).__name__}: {exc} "
+            f"[bold red]unexpected error:[/] {type(exc).__name__}: {escape(str(exc))} "
             "(set VNET_PLANNER_DEBUG=1 for the traceback, and please report it)",
             highlight=False,
             soft_wrap=True,

@@ -138,11 +138,72 @@ def _inventory_files(root: Path) -> list[Path]:
     return sorted(found)
 
 
+# Python's JSON parser recurses once per nesting level; ARM resources are a dozen levels deep.
+_TOO_DEEP = "invalid JSON: nested too deeply (arrays or objects inside each other beyond Python's limit)"
+
+
+def _parse(text: str, file: Path, position: str | None = None) -> Any:
+    """json.loads, with every way it can fail turned into an InputError naming the file (and line)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            str(file), f"invalid JSON: {exc.msg}", position=position or f"line {exc.lineno}"
+        ) from None
+    except RecursionError:
+        raise InputError(str(file), _TOO_DEEP, position=position) from None
+    except ValueError as exc:  # an integer literal past Python's 4,300-digit limit
+        raise InputError(str(file), f"invalid JSON: {exc}", position=position) from None
+
+
+# A `\udXXX` escape can decode to a lone UTF-16 surrogate, which no UTF-8 output can hold. Escaped
+# pairs (emoji written by `json.dumps`) are fine; only files holding such an escape are searched.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate_field(value: Any, path: str = "") -> str | None:
+    """The path of the first text (key or value) holding a lone surrogate, or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "(the value)"
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if _lone_surrogate_field(key) is not None:
+                return inner
+            found = _lone_surrogate_field(item, inner)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _lone_surrogate_field(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _check_text(item: Any, file: Path, position: str | None) -> None:
+    field = _lone_surrogate_field(item)
+    if field is not None:
+        raise InputError(
+            str(file),
+            "text holds a lone UTF-16 surrogate escape (\\ud800-\\udfff without its pair): not valid Unicode",
+            position=position,
+            field=None if field == "(the value)" else field,
+        )
+
+
 def _read_manifest(file: Path) -> dict[str, Any]:
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(str(file), f"invalid JSON: {exc}") from None
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(file), f"not UTF-8 text: {exc}") from None
+    data = _parse(text, file)
+    if _SURROGATE_ESCAPE.search(text):
+        _check_text(data, file, None)
     if not isinstance(data, dict):
         raise InputError(str(file), "a manifest must be a JSON object")
     return data
@@ -161,15 +222,13 @@ def _items(file: Path) -> Iterator[tuple[str, Any]]:
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
-            try:
-                yield f"line {number}", json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(str(file), f"invalid JSON: {exc.msg}", position=f"line {number}") from None
+            item = _parse(line, file, position=f"line {number}")
+            if _SURROGATE_ESCAPE.search(line):
+                _check_text(item, file, f"line {number}")
+            yield f"line {number}", item
         return
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(str(file), f"invalid JSON: {exc.msg}", position=f"line {exc.lineno}") from None
+    data = _parse(text, file)
+    check_text = _SURROGATE_ESCAPE.search(text) is not None
     array_name = ""
     if isinstance(data, dict):
         for key in ("data", "value"):
@@ -193,6 +252,8 @@ def _items(file: Path) -> Iterator[tuple[str, Any]]:
         raise InputError(str(file), "must be an array of resources", field=array_name or None)
     prefix = f"{array_name}" if array_name else ""
     for index, item in enumerate(data):
+        if check_text:
+            _check_text(item, file, f"{prefix}[{index}]")
         yield f"{prefix}[{index}]", item
 
 
@@ -205,7 +266,7 @@ def _looks_like_jsonl(text: str) -> bool:
         return False
     try:
         json.loads(first_line)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return False
     return True
 

@@ -64,6 +64,10 @@ def id_segment(resource_id: str, name: str) -> str | None:
 
 # ---------------------------------------------------------------- field readers with validation
 
+# Instance counts above this are not App Service (a plan has at most a few hundred instances); a
+# bigger one is a broken input, and would size subnets past IPv4.
+MAX_INSTANCES = 10_000
+
 
 class _Reader:
     """Reads typed fields of one raw resource, naming file/position/field on a wrong type."""
@@ -104,19 +108,27 @@ class _Reader:
             return value.lower() == "true"
         raise self._fail(path, "true or false", value)
 
-    def number(self, path: str) -> int | None:
+    def number(self, path: str, maximum: int = MAX_INSTANCES) -> int | None:
+        """A whole number from 0 to `maximum` (every number read is an instance count)."""
         value = self._get(path)
         if value is None:
             return None
+        expected = f"a whole number from 0 to {maximum}"
         if isinstance(value, bool):
-            raise self._fail(path, "a number", value)
+            raise self._fail(path, expected, value)
+        number: int | None = None
         if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value)
-        raise self._fail(path, "a whole number", value)
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str):
+            # ASCII digits only: str.isdigit() also accepts '²', which int() refuses.
+            text = value.strip()
+            if text.isascii() and text.isdigit() and len(text) <= len(str(maximum)):
+                number = int(text)
+        if number is None or not 0 <= number <= maximum:
+            raise self._fail(path, expected, value)
+        return number
 
     def items(self, path: str) -> list[Any]:
         value = self._get(path)

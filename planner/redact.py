@@ -31,6 +31,20 @@ _SECRET_KEYS = frozenset(
     )
 )
 _CERT_KEYS = {"certblob": "certBlobSha256", "publiccertdata": "publicCertDataSha256"}
+# Any field whose name says it holds a credential, wherever it appears: ExpressRoute
+# `authorizationKey`, storage-mount `accessKey`, SQL `administratorLoginPassword`, `clientSecret`, ...
+# Names that only point at a secret (`secretName`, `secretUri`, `secretVersion`) do not match.
+_SECRET_NAME = re.compile(
+    r"password|sharedkey|authorizationkey|accesskey|accountkey|primarykey|secondarykey|privatekey"
+    r"|connectionstring|clientsecret|radiussecret|serversecret|sastoken|secretvalue",
+    re.IGNORECASE,
+)
+
+
+def is_secret_field(name: str) -> bool:
+    """Whether a field of that name may hold a secret value (which the scanner never writes)."""
+    lowered = name.lower()
+    return lowered in _SECRET_KEYS or _SECRET_NAME.search(lowered) is not None
 
 
 def cert_digest(data: str | None) -> str | None:
@@ -51,7 +65,9 @@ def redact(value: Any) -> Any:
             lowered = key.lower()
             if lowered in _CERT_KEYS:
                 out[_CERT_KEYS[lowered]] = cert_digest(item) if isinstance(item, str) else None
-            elif lowered in _SECRET_KEYS and item not in (None, "", [], {}):
+            elif (
+                is_secret_field(lowered) and isinstance(item, str | list | dict) and item not in ("", [], {})
+            ):
                 out[key] = REDACTED
             else:
                 out[key] = redact(item)

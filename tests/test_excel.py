@@ -191,7 +191,7 @@ def test_text_from_data_is_never_a_formula(tmp_path: Path) -> None:
     assert not plain.quotePrefix
 
 
-def test_illegal_characters_are_dropped_and_long_text_truncated(tmp_path: Path) -> None:
+def test_illegal_characters_are_replaced_and_long_text_truncated(tmp_path: Path) -> None:
     plan = load_plan()
     app = gateway_required(plan)[0]
     app["site_name"] = "bad\x01\x1fname"
@@ -199,7 +199,7 @@ def test_illegal_characters_are_dropped_and_long_text_truncated(tmp_path: Path) 
     path = tmp_path / "plan.xlsx"
     write_workbook(plan, path)
     book = openpyxl.load_workbook(path)
-    assert column(book["Apps"], "App")[0].value == "badname"
+    assert column(book["Apps"], "App")[0].value == "bad\ufffd\ufffdname"
     long = [c.value for c in column(book["Steps"], "Validation") if c.value and c.value.startswith("vvv")]
     assert (
         len(long) == 1

@@ -38,3 +38,23 @@ def test_planner_reads_the_redacted_form(tmp_path) -> None:  # type: ignore[no-u
     digested = run_plan(f.write(tmp_path / "digested", redact(f.base_tenant())))
     assert digested["gateways"][0]["decommission"] == raw["gateways"][0]["decommission"] == "yes"
     assert digested["gateways"][0]["app_root_certificates"] == ["cert0"]
+
+
+def test_fields_named_like_credentials_go_wherever_they_are() -> None:
+    """Found by tests/test_secrets.py: these reached the scanner's files verbatim."""
+    resource = {
+        "id": "/x",
+        "properties": {
+            "authorizationKey": "er-key",  # ExpressRoute connection
+            "administratorLoginPassword": "sql-pw",  # SQL server
+            "siteConfig": {"azureStorageAccounts": {"m": {"accountName": "st", "accessKey": "mount-key"}}},
+            "allowSharedKeyAccess": False,  # a switch, not a secret: kept
+            "secretName": "db",  # points at a secret: kept
+        },
+    }
+    out = redact(resource)
+    text = repr(out)
+    assert "er-key" not in text and "sql-pw" not in text and "mount-key" not in text
+    assert out["properties"]["allowSharedKeyAccess"] is False
+    assert out["properties"]["secretName"] == "db"
+    assert out["properties"]["siteConfig"]["azureStorageAccounts"]["m"]["accountName"] == "st"

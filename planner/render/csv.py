@@ -1,7 +1,9 @@
 """apps.csv and gateways.csv for governance pipelines: one row per app/slot and per gateway.
 
-Values are written exactly as in plan.json (lists joined with ';', tags as JSON), so a pipeline
-can join them with other data; the Excel workbook is the file for people.
+Values are written as in plan.json (lists joined with ';', tags as JSON), so a pipeline can join
+them with other data; the Excel workbook is the file for people. One exception keeps a CSV opened
+in a spreadsheet safe (OWASP "CSV injection"): a text starting with = + - @ tab or CR gets a leading
+single quote, so it is read as text, never as a formula (docs/plan-format.md).
 """
 
 from __future__ import annotations
@@ -13,6 +15,15 @@ from pathlib import Path
 from typing import Any
 
 Row = dict[str, Any]
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(value: Any) -> Any:
+    """A cell value a spreadsheet cannot run: formula-like text gets a leading single quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
 
 APP_COLUMNS: list[tuple[str, Callable[[Row], Any]]] = [
     ("id", lambda a: a["id"]),
@@ -82,7 +93,7 @@ def _write(path: Path, rows: list[Row], columns: list[tuple[str, Callable[[Row],
         writer = csv.writer(handle)
         writer.writerow([name for name, _ in columns])
         for row in rows:
-            writer.writerow(["" if (v := get(row)) is None else v for _, get in columns])
+            writer.writerow(["" if (v := get(row)) is None else as_text(v) for _, get in columns])
 
 
 def write_apps_csv(plan: dict[str, Any], path: Path) -> None:

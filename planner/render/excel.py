@@ -72,6 +72,9 @@ MAX_LINKS_PER_SHEET = 65_000
 # A text starting with one of these would be read as a formula when a user edits the cell (or when
 # the sheet is saved as CSV): written as text with Excel's quote prefix instead.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# XML 1.0 (and so xlsx) cannot hold most control characters: each becomes U+FFFD, visibly, rather
+# than vanishing ("a\x00b" must not read as the different name "ab"); plan.json keeps the original.
+REPLACEMENT_CHARACTER = "\ufffd"
 
 _GREEN = ("C6EFCE", "006100")
 _AMBER = ("FFEB9C", "9C5700")
@@ -494,10 +497,10 @@ def _fill(colour: str) -> PatternFill:
 
 
 def _excel_value(value: Any) -> Any:
-    """Text without characters Excel rejects and within its cell limit; other values as they are."""
+    """Text with characters Excel rejects shown as U+FFFD, within its cell limit; other values as they are."""
     if value is None or isinstance(value, bool | int | float | dt.date):
         return value
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    text = ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT_CHARACTER, str(value))
     if len(text) > EXCEL_MAX_TEXT:
         text = text[: EXCEL_MAX_TEXT - 40] + " … (truncated; see plan.json)"
     return text
@@ -590,7 +593,7 @@ class _RowWriter:
             if kind is str:
                 text = value
                 if _ILLEGAL_SEARCH(text):
-                    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+                    text = ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT_CHARACTER, text)
                 if len(text) > EXCEL_MAX_TEXT:
                     text = text[: EXCEL_MAX_TEXT - 40] + " … (truncated; see plan.json)"
                 risky = text.startswith(FORMULA_PREFIXES) or text in ERROR_CODES

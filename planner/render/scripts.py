@@ -215,7 +215,7 @@ def _rollback_comments(rollbacks: Sequence[ScriptStep]) -> list[str]:
         return []
     out = ["# --- rollbacks (never run by this script; see plan.json) ---------------------"]
     for s in rollbacks:
-        out.append(f"# {s.owner}: {_one_line(s.step.get('title'))}")
+        out.append(f"# {_one_line(s.owner)}: {_one_line(s.step.get('title'))}")
         out += [f"#   {_one_line(c)}" for c in s.step.get("commands") or []]
         out += [f"#   {line}" for line in _lines(s.step.get("notes"))]
     return out

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -87,21 +88,22 @@ def print_summary(plan: dict[str, Any], console: Console, written: Sequence[Path
         style = "bold red" if schedule.get("past_deadline") else "green"
         console.print(f"Waves: {s['waves']}, {schedule['start']} to {schedule['end']}", style=style)
     for line in governance_lines(plan):
-        console.print(line, highlight=False)
+        console.print(escape(line), highlight=False)
     inventory = plan["inventory"]
     if inventory["skipped"]:
         console.print(
             f"Skipped {inventory['skipped']} resources of types the planner does not read: "
-            + ", ".join(f"{t} ({n})" for t, n in inventory["unknown_types"].items())
+            + ", ".join(f"{escape(t)} ({n})" for t, n in inventory["unknown_types"].items())
         )
     for failed in inventory["failed_subscriptions"]:
         console.print(
-            f"[yellow]Subscription not read:[/] {_named(failed['name'], failed['id'])}: {failed['reason']}"
+            f"[yellow]Subscription not read:[/] {escape(_named(failed['name'], failed['id']))}: "
+            f"{escape(str(failed['reason']))}"
         )
     for warning in grouped_warnings(inventory["warnings"] + plan.get("warnings", [])):
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     for path in written:
-        console.print(f"wrote {path}")
+        console.print(f"wrote {escape(str(path))}")
 
 
 def _print_subscriptions(plan: dict[str, Any], console: Console, limit: int = 10) -> None:
@@ -116,7 +118,9 @@ def _print_subscriptions(plan: dict[str, Any], console: Console, limit: int = 10
     labels = subscription_labels(plan)
     for row in rows[:limit]:
         table.add_row(
-            subscription_label(labels, row["subscription_id"], row["subscription_name"]) or "(unknown)",
+            escape(
+                subscription_label(labels, row["subscription_id"], row["subscription_name"]) or "(unknown)"
+            ),
             str(row["gateway_required"]),
             str(row["ready"]),
             str(row["needs-work"]),
@@ -152,14 +156,14 @@ def _print_gateways(plan: dict[str, Any], console: Console, currency: str, limit
     for gateway in ranked[:limit]:
         cost = gateway["monthly_cost"]
         table.add_row(
-            gateway["name"] or "",
-            gateway["sku"] or "",
+            escape(gateway["name"] or ""),
+            escape(gateway["sku"] or ""),
             str(len(gateway["dependents"])),
             gateway["decommission"],
             f"{cost:,.2f}" if cost is not None else "unpriced",
             f"delete in wave {gateway['removal_wave']}"
             if gateway["decommission"] == "yes" and gateway.get("removal_wave")
-            else gateway["decommission_reason"],
+            else escape(gateway["decommission_reason"] or ""),
         )
     console.print(table)
     if len(ranked) > limit:
@@ -224,7 +228,9 @@ def print_diff(result: dict[str, Any], console: Console) -> None:
         for column in ("app", "integration", "before", "readiness"):
             table.add_column(column)
         for row in rows:
-            table.add_row(row["name"], row["integration"], row.get("was") or "", row.get("readiness") or "")
+            table.add_row(
+                escape(str(row["name"])), row["integration"], row.get("was") or "", row.get("readiness") or ""
+            )
         console.print(table)
     currency = result.get("currency") or ""
     for key, title in (
@@ -240,7 +246,7 @@ def print_diff(result: dict[str, Any], console: Console) -> None:
         for row in rows:
             cost = row["monthly_cost"]
             table.add_row(
-                row["name"] or row["id"],
+                escape(str(row["name"] or row["id"])),
                 "unpriced" if cost is None else _money(cost, currency),
                 row["decommission"] or "",
             )
@@ -257,4 +263,4 @@ def print_diff(result: dict[str, Any], console: Console) -> None:
             highlight=False,
         )
     if result.get("gateways_added"):
-        console.print(f"New gateways: {', '.join(result['gateways_added'])}", highlight=False)
+        console.print(f"New gateways: {escape(', '.join(result['gateways_added']))}", highlight=False)
