@@ -19,7 +19,7 @@ import fnmatch
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +117,8 @@ def _entry(source: str, number: int, item: object) -> Suppression:
             raise InputError(
                 source, f"'{expires}' is not a date (YYYY-MM-DD)", position=where, field="expires_on"
             ) from None
+    if isinstance(expires, datetime):  # YAML reads "2027-01-31 10:00" as a timestamp: its day counts
+        expires = expires.date()
     if not isinstance(expires, date):
         raise InputError(source, "expected a date (YYYY-MM-DD)", position=where, field="expires_on")
     return Suppression(number, item["app"].strip(), code, item["reason"].strip(), expires, source)

@@ -409,3 +409,42 @@ def test_diff_names_the_broken_field_of_a_plan(tmp_path: Path, full: dict[str, A
     result = runner.invoke(app, ["diff", str(path), str(path)])
     assert result.exit_code == 2
     assert "apps[3].integration" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [
+        ({"app": 123, "code": "CROSS_REGION", "reason": "r", "expires_on": "2027-01-01"}, "app"),
+        ({"app": "*", "code": ["CROSS_REGION"], "reason": "r", "expires_on": "2027-01-01"}, "code"),
+        ({"app": "*", "code": "CROSS_REGION", "reason": {"a": 1}, "expires_on": "2027-01-01"}, "reason"),
+        ({"app": "*", "code": "CROSS_REGION", "reason": "r", "expires_on": 20270101}, "expires_on"),
+        ({"app": "*", "code": "CROSS_REGION", "reason": "r", "expires_on": "2027-02-30"}, "expires_on"),
+        ({"app": None, "code": "CROSS_REGION", "reason": "r", "expires_on": "2027-01-01"}, "app"),
+    ],
+)
+def test_odd_suppression_values_are_named(tmp_path: Path, entry: dict[str, Any], field: str) -> None:
+    rules = tmp_path / "s.json"
+    rules.write_text(json.dumps([entry]))
+    code, output, _ = plan_of(SAMPLE, tmp_path / "o", "--suppressions", str(rules))
+    assert code == 2, output
+    assert f"field '{field}'" in output and len(output.strip().splitlines()) == 1
+
+
+def test_a_yaml_timestamp_counts_as_its_day_and_markup_in_reasons_stays_text(
+    tmp_path: Path, full: dict[str, Any]
+) -> None:
+    target = _blocked(full)
+    rules = tmp_path / "s.yaml"
+    rules.write_text(
+        f"- app: '{target['id']}'\n  code: '*'\n  reason: '<script>alert(1)</script> =1+1 [red]x[/red]'\n"
+        "  expires_on: 2026-12-01 10:00:00\n"
+    )
+    code, output, data = plan_of(
+        SAMPLE, tmp_path / "o", "--suppressions", str(rules), formats="json,csv,html"
+    )
+    assert code == 0, output
+    entry = next(a for a in data["apps"] if a["id"] == target["id"])
+    assert entry["suppressed"][0]["expires_on"] == "2026-12-01" and entry["readiness_open"] == "suppressed"
+    assert entry["suppressed"][0]["reason"] == "<script>alert(1)</script> =1+1 [red]x[/red]"
+    html = (tmp_path / "o" / "runbook.html").read_text()
+    assert "<script>alert(1)" not in html  # the page's data is JSON inside a script: '<' is escaped there
