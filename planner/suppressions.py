@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -44,8 +45,9 @@ class Suppression:
     expires_on: date
     source: str
 
-    def matches(self, app_id: str) -> bool:
-        return fnmatch.fnmatchcase(app_id.lower(), self.app.lower())
+    @property
+    def is_glob(self) -> bool:
+        return any(c in self.app for c in "*?[")
 
     def expired(self, today: date) -> bool:
         return today >= self.expires_on
@@ -134,14 +136,25 @@ def apply_suppressions(plan: dict[str, Any], suppressions: Iterable[Suppression]
     entries = list(suppressions)
     used = dict.fromkeys((s.number for s in entries), 0)
     apps_suppressed = 0
+    # Ids without wildcards are looked up; only the globs are tried on every app (a file of a
+    # thousand ids over 50,000 apps would otherwise be 50 million matches).
+    exact: dict[str, list[Suppression]] = {}
+    for s in entries:
+        if not s.is_glob:
+            exact.setdefault(s.app.lower(), []).append(s)
+    globs = [(re.compile(fnmatch.translate(s.app.lower())), s) for s in entries if s.is_glob]
     for app in plan["apps"]:
+        key = str(app["id"]).lower()
+        candidates = exact.get(key, []) + [s for pattern, s in globs if pattern.match(key)]
         codes = {
             *app["blockers"],
             *app["limitations"],
             *app["findings"],
             *(u["code"] for u in app["unknown"]),
         }
-        hits = [s for s in entries if (s.code == ANY_CODE or s.code in codes) and s.matches(app["id"])]
+        hits = sorted(
+            (s for s in candidates if s.code == ANY_CODE or s.code in codes), key=lambda s: s.number
+        )
         for s in hits:
             used[s.number] += 1
         app["suppressed"] = [s.as_dict(today) for s in hits]
