@@ -81,14 +81,15 @@ def run_plan(
         warnings = apply_runbook(plan, start=start, wave_days=wave_days, max_apps_per_wave=wave_size)
         plan.setdefault("warnings", []).extend(warnings)
         apply_suppressions(plan, suppressions or [])
-    if redact:
-        from planner.pseudonyms import redact_subscriptions
+        del tenant, raw  # the model is done with: free it before a second plan is read for --previous
+        if redact:
+            from planner.pseudonyms import redact_subscriptions
 
-        stage("replacing subscription ids and names")
-        plan = redact_subscriptions(plan)
-    if previous is not None:
-        from planner.diff import burndown
+            stage("replacing subscription ids and names")
+            plan = redact_subscriptions(plan)
+        if previous is not None:
+            from planner.diff import burndown
 
-        stage(f"comparing with {previous}")
-        plan["previous"] = burndown(Path(previous), plan)
+            stage(f"comparing with {previous}")
+            plan["previous"] = burndown(Path(previous), plan)
     return plan

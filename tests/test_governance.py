@@ -448,3 +448,21 @@ def test_a_yaml_timestamp_counts_as_its_day_and_markup_in_reasons_stays_text(
     assert entry["suppressed"][0]["reason"] == "<script>alert(1)</script> =1+1 [red]x[/red]"
     html = (tmp_path / "o" / "runbook.html").read_text()
     assert "<script>alert(1)" not in html  # the page's data is JSON inside a script: '<' is escaped there
+
+
+def test_diff_reads_a_plan_however_it_is_laid_out(tmp_path: Path, full: dict[str, Any]) -> None:
+    """plan.json is read a line at a time when it has one app per line; any other layout reads the same."""
+    ours = tmp_path / "ours"
+    assert plan_of(SAMPLE, ours)[0] == 0
+    for name, text in (("pretty.json", json.dumps(full, indent=2)), ("flat.json", json.dumps(full))):
+        (tmp_path / name).write_text(text)
+    results = []
+    for name in ("ours/plan.json", "pretty.json", "flat.json"):
+        result = runner.invoke(
+            app, ["diff", str(tmp_path / name), str(SAMPLE), "--json", str(tmp_path / "d.json")]
+        )
+        assert result.exit_code == 0, result.output
+        d = json.loads((tmp_path / "d.json").read_text())
+        results.append({k: v for k, v in d.items() if k != "old"})
+    assert results[0] == results[1] == results[2]
+    assert results[0]["gateway_required_before"] == full["summary"]["apps_gateway_required"]
