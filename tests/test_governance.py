@@ -12,6 +12,8 @@ from typing import Any
 
 import factory as f
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from planner.cli import app
@@ -466,3 +468,61 @@ def test_diff_reads_a_plan_however_it_is_laid_out(tmp_path: Path, full: dict[str
         results.append({k: v for k, v in d.items() if k != "old"})
     assert results[0] == results[1] == results[2]
     assert results[0]["gateway_required_before"] == full["summary"]["apps_gateway_required"]
+
+
+# -- hostile governance inputs (issue 8 applied to issue 7's files) ---------------------------------
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
+    max_leaves=20,
+)
+_entry = st.fixed_dictionaries(
+    {},
+    optional={
+        "app": st.one_of(st.text(max_size=40), _json),
+        "code": st.one_of(st.sampled_from(["CROSS_REGION", "*", "cross_region", "NOPE"]), _json),
+        "reason": st.one_of(st.text(max_size=40), _json),
+        "expires_on": st.one_of(st.sampled_from(["2027-01-01", "2027-02-30", "x"]), st.dates(), _json),
+    },
+)
+
+
+@given(st.one_of(st.lists(_entry, max_size=4), _json))
+def test_any_suppression_file_loads_or_is_named(tmp_path_factory: pytest.TempPathFactory, data: Any) -> None:
+    from planner.suppressions import apply_suppressions, load_suppressions
+
+    path = tmp_path_factory.mktemp("s") / "s.json"
+    path.write_text(json.dumps(data, default=str))
+    try:
+        entries = load_suppressions(path)
+    except InputError as exc:
+        assert str(exc).startswith(str(path)) and "\n" not in str(exc)
+        return
+    plan = {"as_of": "2026-12-01", "summary": {}, "apps": [dict(_APP)]}
+    apply_suppressions(plan, entries)
+    assert plan["summary"]["suppressions"]["entries"] == len(entries)
+    assert plan["apps"][0]["readiness_open"] in ("blocked", "suppressed", "needs-work", "ready")
+
+
+_APP = {
+    "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/a",
+    "readiness": "blocked",
+    "blockers": ["CROSS_REGION"],
+    "limitations": [],
+    "findings": [],
+    "unknown": [],
+}
+
+
+@given(st.lists(st.text(max_size=30), max_size=4), st.lists(st.text(max_size=30), max_size=4))
+def test_any_filter_text_parses_or_is_named(include: list[str], exclude: list[str]) -> None:
+    from planner.scope import Subject
+
+    try:
+        scope = parse_scope(include, exclude)
+    except InputError as exc:
+        assert str(exc).startswith(("--include", "--exclude")) and "\n" not in str(exc).replace("\\n", "")
+        return
+    assert isinstance(scope.contains(Subject("id", "name", "rg", {"k": "v"})), bool)
