@@ -125,6 +125,10 @@ def redact_subscriptions(plan: dict[str, Any], pseudonyms: Pseudonyms | None = N
             sub["label"] = (
                 f"{sub['name']} ({sub['id'][:13]})" if duplicate else (sub.get("name") or sub["id"])
             )
+    redacted.setdefault("warnings", []).append(
+        "subscription ids and names are pseudonyms (--redact): commands, scripts and portal links in this "
+        "plan cannot be used as they are; give the engineers who run the migration an unredacted plan"
+    )
     redacted["redacted"] = {
         "subscriptions": True,
         "keyed": p.keyed,

@@ -324,6 +324,7 @@ def test_redact_replaces_subscription_ids_and_names_everywhere(tmp_path: Path, f
         assert sub["id"].lower() not in text.lower()
         assert not re.search(rf"(?<![\w.-]){re.escape(sub['name'])}(?![\w-])", text), sub["name"]
     assert data["redacted"]["subscriptions"] is True
+    assert any("cannot be used as they are" in w for w in data["warnings"])
     assert len(data["apps"]) == len(full["apps"])
     # stable: the same pseudonyms on a second run, so two redacted plans can be compared
     code, _, again = plan_of(SAMPLE, tmp_path / "b", "--redact")
