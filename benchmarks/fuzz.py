@@ -131,17 +131,6 @@ def base_tenant(work: Path) -> list[dict[str, Any]]:
     return resources
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value[:4]):
-            found += _paths(item, (*prefix, index))
-    return found
-
-
 def _any_value(fdp: Any, depth: int = 0) -> Any:
     kind = fdp.ConsumeIntInRange(0, 11)
     if kind == 0:
@@ -200,6 +189,8 @@ def _set(root: Any, path: tuple[Any, ...], new: Any, delete: bool) -> None:
 
 
 def _mutate(fdp: Any, resources: list[dict[str, Any]]) -> None:
+    from factory import field_paths  # tests/factory.py: the mutation tests' helpers
+
     for _ in range(fdp.ConsumeIntInRange(1, 4)):
         if not resources:
             return
@@ -207,7 +198,7 @@ def _mutate(fdp: Any, resources: list[dict[str, Any]]) -> None:
         resource = resources[index]
         op = fdp.ConsumeIntInRange(0, 6)
         if op == 0:  # any field to any value (or gone)
-            paths = _paths(resource)
+            paths = field_paths(resource, items=4)
             if paths:
                 path = paths[fdp.ConsumeIntInRange(0, len(paths) - 1)]
                 _set(resource, path, _any_value(fdp), fdp.ConsumeBool())
@@ -217,7 +208,7 @@ def _mutate(fdp: Any, resources: list[dict[str, Any]]) -> None:
                     resource[key] = fdp.PickValueInList([str.upper, str.lower, str.swapcase])(resource[key])
         elif op == 2:  # duplicate with a difference
             twin = json.loads(json.dumps(resource))
-            paths = _paths(twin)
+            paths = field_paths(twin, items=4)
             if paths:
                 _set(twin, paths[fdp.ConsumeIntInRange(0, len(paths) - 1)], _any_value(fdp), False)
             resources.append(twin)
@@ -455,6 +446,7 @@ def main() -> int:
         print("atheris is not installed: pip install atheris (Linux/macOS, CPython with libFuzzer)")
         return 1
     sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "tests"))
     if args.worker:
         worker(args.worker, args.seconds, args.out, args.replay)
         return 0

@@ -261,3 +261,15 @@ def write(folder: Path, resources: list[dict[str, Any]], manifest_data: dict[str
 def replace(resources: list[dict[str, Any]], resource_id: str, new: dict[str, Any]) -> list[dict[str, Any]]:
     """A copy with one resource swapped."""
     return [copy.deepcopy(new) if r["id"] == resource_id else copy.deepcopy(r) for r in resources]
+
+
+def field_paths(value: Any, prefix: tuple[Any, ...] = (), items: int = 3) -> list[tuple[Any, ...]]:
+    """Every key path into a JSON value (the first `items` of each list), for mutation tests."""
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += field_paths(item, (*prefix, key), items)
+    elif isinstance(value, list):
+        for index, item in enumerate(value[:items]):
+            found += field_paths(item, (*prefix, index), items)
+    return found

@@ -185,17 +185,6 @@ DANGLING = [
 ]
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value[:3]):
-            found += _paths(item, (*prefix, index))
-    return found
-
-
 def _set(value: Any, path: tuple[Any, ...], new: Any) -> None:
     """Set (or delete) a nested field, creating dicts on the way; a no-op where the path is not there."""
     for part in path[:-1]:
@@ -228,7 +217,7 @@ def _pick(draw: Draw, resources: list[dict[str, Any]]) -> dict[str, Any]:
 
 def op_set_field(draw: Draw, resources: list[dict[str, Any]]) -> None:
     resource = _pick(draw, resources)
-    paths = _paths(resource)
+    paths = f.field_paths(resource)
     _set(resource, draw(st.sampled_from(paths)), draw(st.one_of(st.just(DELETE), json_value)))
 
 
@@ -300,7 +289,7 @@ def op_duplicate(draw: Draw, resources: list[dict[str, Any]]) -> None:
     twin = copy.deepcopy(_pick(draw, resources))
     if isinstance(twin.get("id"), str):
         twin["id"] = draw(st.sampled_from(CASES))(twin["id"])
-    paths = _paths(twin)
+    paths = f.field_paths(twin)
     _set(twin, draw(st.sampled_from(paths)), draw(st.one_of(st.just(DELETE), json_value)))
     resources.insert(draw(st.integers(0, len(resources))), twin)
 

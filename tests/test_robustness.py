@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import factory as f
 import pytest
 
 from planner.errors import InputError
@@ -20,17 +21,6 @@ from planner.pipeline import run_plan
 
 SAMPLE = Path(__file__).parents[1] / "samples" / "contoso"
 REPLACEMENTS: list[Any] = [None, 42, "text", True, [], {}, ["x"], {"id": 1}, -1.5]
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value[:3]):
-            found += _paths(item, (*prefix, index))
-    return found
 
 
 def _set(value: Any, path: tuple[Any, ...], new: Any) -> None:
@@ -67,7 +57,7 @@ def _cases(count: int, seed: int = 20261129) -> list[tuple[str, int, tuple[Any, 
         if not resources:
             continue
         index = rng.randrange(len(resources))
-        paths = [p for p in _paths(resources[index]) if p and p[0] not in ("id",)]
+        paths = [p for p in f.field_paths(resources[index]) if p and p[0] not in ("id",)]
         path = rng.choice(paths)
         new = _DELETE if rng.random() < 0.3 and not isinstance(path[-1], int) else rng.choice(REPLACEMENTS)
         cases.append((file.name, index, path, new))
