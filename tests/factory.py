@@ -18,6 +18,19 @@ APP_ID = f"{RG}/rg-app/providers/Microsoft.Web/sites/app1"
 VNET_ID = f"{RG}/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-hub"
 GW_ID = f"{RG}/rg-net/providers/Microsoft.Network/virtualNetworkGateways/gw-hub"
 CERT = "MIIC-fake-app-cert-AAAA"
+# docs/inventory.md: the members of a resource, in the order Resource Graph queries project them.
+RESOURCE_MEMBERS = (
+    "id",
+    "name",
+    "type",
+    "location",
+    "kind",
+    "subscriptionId",
+    "resourceGroup",
+    "sku",
+    "properties",
+    "tags",
+)
 
 
 def subscription() -> dict[str, Any]:

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import factory as f
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -17,18 +18,7 @@ from planner.collect.queries import QUERY_NAMES, get_query, load_queries, parse_
 
 ROOT = Path(__file__).resolve().parent.parent
 KUSTO = ROOT / "tests" / "kusto"
-ARM_COLUMNS = (
-    "id",
-    "name",
-    "type",
-    "location",
-    "kind",
-    "subscriptionId",
-    "resourceGroup",
-    "sku",
-    "properties",
-    "tags",
-)
+ARM_COLUMNS = f.RESOURCE_MEMBERS
 
 
 def test_every_data_set_of_the_inventory_contract_has_a_query_file() -> None:

@@ -25,7 +25,9 @@ from fake_azure import FakeAzure, Tenant
 from typer.testing import CliRunner
 
 from planner.cli import app
+from planner.collect.arm import ArmCall
 from planner.collect.auth import Connection
+from planner.collect.queries import QUERY_NAMES
 from planner.collect.retry import Backoff
 from planner.collect.scan import ScanOptions, run_scan
 from planner.redact import cert_digest
@@ -170,18 +172,7 @@ def test_plan_writes_no_secret_in_any_format(tmp_path: Path) -> None:
 
 # docs/inventory.md: a resource is an ARM object with these members (Resource Graph projects exactly
 # these; ARM records carry a subset).
-ALLOWED_MEMBERS = {
-    "id",
-    "name",
-    "type",
-    "location",
-    "kind",
-    "subscriptionId",
-    "resourceGroup",
-    "sku",
-    "properties",
-    "tags",
-}
+ALLOWED_MEMBERS = set(f.RESOURCE_MEMBERS)
 # Key Vault reference metadata ARM returns (ApiKVReference): names, vault, status — never a value.
 KV_REFERENCE_PROPERTIES = {
     "reference",
@@ -194,22 +185,7 @@ KV_REFERENCE_PROPERTIES = {
     "source",
     "activeVersion",
 }
-INVENTORY_FILES = {
-    "subscriptions",
-    "sites",
-    "serverfarms",
-    "autoscalesettings",
-    "virtualnetworks",
-    "virtualnetworkgateways",
-    "connections",
-    "localnetworkgateways",
-    "classicvirtualnetworks",
-    "vaults",
-    "networkrules",
-    "vnetconnections",
-    "kvreferences",
-    "networkconfig",
-}
+INVENTORY_FILES = {*QUERY_NAMES, *(call.dataset for call in ArmCall)}
 
 
 @pytest.fixture(scope="module")
