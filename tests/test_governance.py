@@ -402,6 +402,7 @@ def test_diff_between_two_versions_of_the_sample(tmp_path: Path, full: dict[str,
     assert prev["still_gateway_required_count"] == data["summary"]["apps_gateway_required"]
     html = (tmp_path / "now" / "runbook.html").read_text()
     assert f"{len(moved)} migrated" in html and "gateways deleted 1" in html
+    assert f"Migrated to regional integration ({len(moved)})" in html and moved[0]["name"] in html
 
 
 def test_diff_names_the_broken_field_of_a_plan(tmp_path: Path, full: dict[str, Any]) -> None:

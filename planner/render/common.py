@@ -75,10 +75,12 @@ def governance_lines(plan: Mapping[str, Any]) -> list[str]:
             f"{prev['gateway_required_before']} -> {prev['gateway_required_after']})"
         )
         deleted, freed = prev.get("gateways_deleted") or [], prev.get("gateways_freed") or []
-        if deleted or freed:
+        if deleted:
             line += (
                 f"; gateways deleted {len(deleted)} (saving {prev['savings_realised_monthly']:,.2f} "
-                f"{currency}/month), freed but still there {len(freed)}"
+                f"{currency}/month)"
             )
+        if freed:
+            line += f"; gateways no app uses any more, not deleted yet: {len(freed)}"
         lines.append(line + ".")
     return lines

@@ -203,6 +203,26 @@ def _write_page_data(out: TextIO, plan: Mapping[str, Any], apps: list[Mapping[st
     out.write("]}")
 
 
+def _movement(plan: Mapping[str, Any], limit: int = 200) -> list[dict[str, Any]]:
+    """Since the previous plan: which apps moved, appeared, went, and which gateways were deleted."""
+    previous = plan.get("previous") or {}
+    groups = (
+        ("migrated", "Migrated to regional integration"),
+        ("new_gateway_required", "Newly found on gateway-required integration"),
+        ("removed_apps", "Gone (deleted, or no longer scanned)"),
+        ("now_unknown", "Now unknown (not read this time)"),
+        ("gateways_deleted", "VPN gateways deleted"),
+    )
+    out = []
+    for key, title in groups:
+        names = [str(item.get("name") or _last(item.get("id"))) for item in previous.get(key) or ()]
+        if names:
+            out.append(
+                {"title": title, "count": len(names), "names": names[:limit], "more": len(names) - limit}
+            )
+    return out
+
+
 def _gateways(plan: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return list(plan.get("gateways") or ())
 
@@ -522,6 +542,7 @@ def _render(plan: Mapping[str, Any], out: TextIO) -> None:
         "summary": summary,
         "banner": _banner(plan),
         "governance": governance_lines(plan),
+        "movement": _movement(plan),
         "generated": _when(plan.get("generated_at")),
         "tool_version": str(plan.get("tool_version") or ""),
         "apps_count": len(apps),
