@@ -27,6 +27,7 @@ class Side:
     as_of: str | None = None
     currency: str | None = None
     redacted: dict[str, Any] | None = None
+    present: frozenset[str] | None = None  # lower ids of every gateway read (None: an older plan)
 
     @classmethod
     def of_plan(cls, plan: dict[str, Any], label: str) -> Side:
@@ -38,6 +39,7 @@ class Side:
             as_of=plan.get("as_of"),
             currency=(plan.get("prices") or {}).get("currency"),
             redacted=plan.get("redacted") if isinstance(plan.get("redacted"), dict) else None,
+            present=_present(plan),
         )
 
 
@@ -96,6 +98,13 @@ def _read_lean(path: Path) -> Any:
         return _lean(pairs)
 
     return json.loads("".join(skeleton), object_pairs_hook=restore)
+
+
+def _present(plan: dict[str, Any]) -> frozenset[str] | None:
+    ids = (plan.get("inventory") or {}).get("gateway_ids")
+    if not isinstance(ids, list):
+        return None
+    return frozenset(str(i).lower() for i in ids)
 
 
 def load_side(path: Path) -> Side:
@@ -198,7 +207,9 @@ def _gateway_movement(old: Side, new: Side) -> dict[str, Any]:
         if not before.get("dependents"):
             continue
         after = new.gateways.get(key)
-        if after is None:
+        if after is None and new.present is not None and key in new.present:
+            freed.append(_gateway_brief(before))  # still there, no app uses it: the earlier view of it
+        elif after is None:
             deleted.append(_gateway_brief(before))
         elif not after.get("dependents"):
             freed.append(_gateway_brief(after))
@@ -210,6 +221,8 @@ def _gateway_movement(old: Side, new: Side) -> dict[str, Any]:
         "savings_realised_monthly": round(realised, 2),
         "savings_realised_unpriced": sum(1 for g in deleted if g["monthly_cost"] is None),
         "savings_waiting_monthly": round(waiting, 2),
+        "deletions_confirmed": new.present is not None,  # False: the later side lists no gateway_ids,
+        # so a gateway no app uses any more cannot be told from a deleted one
         "currency": new.currency or old.currency,
         "old_as_of": old.as_of,
         "new_as_of": new.as_of,

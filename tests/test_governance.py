@@ -349,7 +349,7 @@ def test_redact_replaces_subscription_ids_and_names_everywhere(tmp_path: Path, f
 
 
 def _migrated_sample(
-    tmp_path: Path, full: dict[str, Any]
+    tmp_path: Path, full: dict[str, Any], delete_gateway: bool = True
 ) -> tuple[Path, dict[str, Any], list[dict[str, Any]]]:
     """The sample a month later: one deletable gateway's apps moved to regional, the gateway deleted."""
     gateway = next(g for g in full["gateways"] if g["decommission"] == "yes" and g["monthly_cost"])
@@ -369,11 +369,29 @@ def _migrated_sample(
     lines = (later / "vnetconnections.jsonl").read_text().splitlines()
     kept = [line for line in lines if not json.loads(line)["id"].lower().startswith(prefixes)]
     (later / "vnetconnections.jsonl").write_text("\n".join(kept) + "\n")
-    gateways = json.loads((later / "virtualnetworkgateways.json").read_text())
-    kept_gateways = [g for g in gateways if g["id"].lower() != gateway["id"].lower()]
-    assert len(kept_gateways) == len(gateways) - 1
-    (later / "virtualnetworkgateways.json").write_text(json.dumps(kept_gateways))
+    if delete_gateway:
+        gateways = json.loads((later / "virtualnetworkgateways.json").read_text())
+        kept_gateways = [g for g in gateways if g["id"].lower() != gateway["id"].lower()]
+        assert len(kept_gateways) == len(gateways) - 1
+        (later / "virtualnetworkgateways.json").write_text(json.dumps(kept_gateways))
     return later, gateway, moved
+
+
+def test_a_gateway_no_app_uses_but_still_there_is_freed_not_a_saving(
+    tmp_path: Path, full: dict[str, Any]
+) -> None:
+    earlier = tmp_path / "earlier"
+    assert plan_of(SAMPLE, earlier)[0] == 0
+    later, gateway, moved = _migrated_sample(tmp_path, full, delete_gateway=False)
+    result = runner.invoke(
+        app, ["diff", str(earlier / "plan.json"), str(later), "--json", str(tmp_path / "d.json")]
+    )
+    assert result.exit_code == 0, result.output
+    d = json.loads((tmp_path / "d.json").read_text())
+    assert len(d["migrated"]) == len(moved)
+    assert d["gateways_deleted"] == [] and d["savings_realised_monthly"] == 0.0
+    assert [g["id"] for g in d["gateways_freed"]] == [gateway["id"]]
+    assert d["savings_waiting_monthly"] == gateway["monthly_cost"] and d["deletions_confirmed"] is True
 
 
 def test_diff_between_two_versions_of_the_sample(tmp_path: Path, full: dict[str, Any]) -> None:

@@ -212,6 +212,7 @@ def _movement(plan: Mapping[str, Any], limit: int = 200) -> list[dict[str, Any]]
         ("removed_apps", "Gone (deleted, or no longer scanned)"),
         ("now_unknown", "Now unknown (not read this time)"),
         ("gateways_deleted", "VPN gateways deleted"),
+        ("gateways_freed", "VPN gateways no app uses any more, not deleted yet"),
     )
     out = []
     for key, title in groups:
