@@ -193,6 +193,7 @@
     }
     if (a.strat && a.strat.name) fact('Approach', a.strat.name + (a.strat.reason ? ': ' + a.strat.reason : ''));
     fact('App', [a.kind, a.os, a.loc].filter(Boolean).join(' · ') + (a.plan ? ' · plan ' + a.plan + (a.sku ? ' (' + a.sku + ')' : '') : ''));
+    fact('Subscription', a.sub + (a.subId && a.subId !== a.sub ? ' (' + a.subId + ')' : '') + ' · resource group ' + a.rg);
     fact('Tags', a.tags);
     facts.appendChild(h('dt', null, 'Portal'));
     facts.appendChild(h('dd', null, h('a', { href: PORTAL + encodeURI(a.id), target: '_blank', rel: 'noopener noreferrer' }, 'Open ' + a.name + ' in the Azure portal')));

@@ -128,6 +128,7 @@ def _app_view(
         "site": app.get("site_name") or app.get("name") or "",
         "slot": app.get("slot") or "",
         "sub": subscription_label(labels, app.get("subscription_id"), app.get("subscription_name")),
+        "subId": app.get("subscription_id") or "",
         "rg": app.get("resource_group") or "",
         "loc": app.get("location") or "",
         "os": app.get("os") or "",

@@ -113,6 +113,7 @@ def _print_subscriptions(plan: dict[str, Any], console: Console, limit: int = 10
         return
     table = Table(title="Gateway-required apps by subscription", header_style="bold")
     table.add_column("subscription")
+    table.add_column("id", no_wrap=True)
     for column in ("apps", "ready", "needs-work", "blocked"):
         table.add_column(column, justify="right")
     labels = subscription_labels(plan)
@@ -121,6 +122,7 @@ def _print_subscriptions(plan: dict[str, Any], console: Console, limit: int = 10
             escape(
                 subscription_label(labels, row["subscription_id"], row["subscription_name"]) or "(unknown)"
             ),
+            escape(str(row["subscription_id"] or "")),
             str(row["gateway_required"]),
             str(row["ready"]),
             str(row["needs-work"]),
