@@ -22,10 +22,11 @@ from rich.markup import escape
 
 from planner import __version__
 from planner.errors import InputError
+from planner.memory import bulk_allocation
 from planner.output import DEFAULT_FORMATS, Format, available, write_outputs
-from planner.pipeline import bulk_allocation, run_plan
+from planner.pipeline import run_plan
 from planner.scope import parse_scope
-from planner.suppressions import load_suppressions
+from planner.suppressions import failing_apps, load_suppressions
 
 app = typer.Typer(
     name="vnet-planner",
@@ -190,8 +191,6 @@ def _run(inventory: Path, out: Path, o: RunOptions) -> None:
 
         print_summary(plan, Console(), written)
     if o.fail_on is not None:
-        from planner.suppressions import failing_apps
-
         failing = failing_apps(plan, o.fail_on.value)
         if failing:
             names = ", ".join(a["name"] for a in failing[:5]) + (" ..." if len(failing) > 5 else "")

@@ -6,37 +6,19 @@ files and exit codes around it.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from planner.cost import PriceTable, load_default_prices, load_prices
 from planner.inventory import load_inventory
+from planner.memory import bulk_allocation
 from planner.model import build_tenant
 from planner.plan import build_plan
 from planner.runbook import apply_runbook
 from planner.scope import Scope
 from planner.suppressions import Suppression, apply_suppressions
-
-
-@contextmanager
-def bulk_allocation() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of long-lived objects are built.
-
-    The model and plan are trees that reference counting frees on its own; with the collector on,
-    every full collection walks the whole growing heap, which made a 50,000-app plan super-linear
-    (docs/performance.md: 17.9 s -> 10.1 s CPU for run_plan, same peak memory).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def prices_from(path: Path | str | None) -> PriceTable:

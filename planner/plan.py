@@ -84,8 +84,8 @@ class _Scoping:
     """Which apps and gateways a scope lists, and what it does to gateway removal.
 
     A slot follows its site (its resource group and tags), so an app is never half in scope. A
-    gateway is listed when an app in scope depends on it, or when it has no dependents and is itself
-    in scope. A gateway that apps outside the scope still depend on cannot be removed by this plan.
+    gateway (the plan lists only gateways apps depend on) is listed when an app in scope depends on
+    it. A gateway that apps outside the scope still depend on cannot be removed by this plan.
     """
 
     def __init__(self, tenant: Tenant, scope: Scope) -> None:
@@ -118,9 +118,7 @@ class _Scoping:
     def lists(self, report: GatewayReport) -> bool:
         if self.scope.empty:
             return True
-        if report.dependents:
-            return any(self.contains(d.app) for d in report.dependents)
-        return self.scope.contains(self._subject(report.gateway))
+        return any(self.contains(d.app) for d in report.dependents)
 
     def gateway(self, report: GatewayReport, data: dict[str, Any]) -> dict[str, Any]:
         outside = [d.app.id for d in report.dependents if not self.contains(d.app)]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 import json
 import os
 import shutil
@@ -40,6 +39,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from planner.memory import bulk_allocation
 from planner.render.common import as_date as _date
 from planner.render.common import governance_lines, portal_url, subscription_label, subscription_labels
 from planner.render.common import last_segment as _last
@@ -1152,22 +1152,8 @@ SHEETS: tuple[SheetSpec, ...] = (
 def write_workbook(plan: dict, path: Path) -> None:
     """Write the plan as an Excel workbook at `path`, atomically (a failure leaves no file behind)."""
     path = Path(path)
-    with _no_gc():
+    with bulk_allocation():
         _write_workbook(plan, path)
-
-
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector: with a large plan in memory, its full passes over every
-    object of the plan cost a third of the time (measured: 50,000 apps, 24.6 s -> 17.5 s).
-    The writer makes no reference cycles worth collecting meanwhile."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _write_workbook(plan: dict, path: Path) -> None:
