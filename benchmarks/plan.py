@@ -5,10 +5,10 @@
     .venv/bin/python benchmarks/plan.py --sizes 50000 --profile  # cProfile, top functions
 
 Each size runs in a fresh subprocess, so one size's memory does not inflate the next and the peak
-resident set (`ru_maxrss`) is that size's own. The worker calls `planner.pipeline.run_plan` as the
+resident set (`ru_maxrss`) is that size's own. The worker calls `planner.plan.pipeline.run_plan` as the
 CLI does, with the functions it calls wrapped to time them: read (inventory files -> raw
 resources), model (typed tenant), analyse (classification and rules), plan (targets, gateways,
-the plan dict), runbook (waves and steps); then each renderer of `planner.output.RENDERERS`.
+the plan dict), runbook (waves and steps); then each renderer of `planner.render.registry.RENDERERS`.
 
 Lower bound, measured in the same subprocess: `json.loads` of every inventory line with no model,
 plus, for every file the renderers wrote, one `csv.writer` row per app and gateway holding the
@@ -50,7 +50,7 @@ def peak_rss_mb() -> float:
 
 def inventory_for(apps: int, seed: int, work: Path) -> Path:
     """A synthetic inventory of `apps` apps, generated once per (size, seed) and reused."""
-    from planner.synthetic import generate
+    from planner.sample.synthetic import generate
 
     folder = work / f"inventory-{apps}-seed{seed}"
     if not (folder / "manifest.json").is_file():
@@ -99,9 +99,9 @@ def run_worker(
     inventory: Path, out: Path, formats: list[str], profile: Path | None, gc_mode: str = "on"
 ) -> dict[str, Any]:
     """Run the plan path stage by stage; return timings, memory and the lower bound."""
-    import planner.plan as plan_module
-    from planner import pipeline
-    from planner.output import RENDERERS, Format, available
+    import planner.plan.build as plan_module
+    from planner.plan import pipeline
+    from planner.render.registry import RENDERERS, Format, available
 
     if gc_mode == "off":
         gc.disable()  # to measure what pausing the cyclic collector over acyclic data would gain

@@ -6,7 +6,7 @@
 
 The fake (tests/fake_azure.py) runs in its own process, so the scanner and the server do not share
 one interpreter lock, and serves a synthetic tenant generated in that process (fake_azure's own
-generator: the benchmark does not depend on planner.synthetic). Every request waits `--latency`
+generator: the benchmark does not depend on planner.sample.synthetic). Every request waits `--latency`
 (20 ms); ARM reads are throttled per subscription by a token bucket of 250 calls refilled at 25
 per second (ARM's documented read limits), answering 429 with Retry-After in whole seconds.
 

@@ -681,7 +681,7 @@ def iter_arg_pages(stats: Stats, query_name: str) -> Iterator[RequestLog]:
 
 
 # --------------------------------------------------------------------------------------------
-# A synthetic tenant (tests and the benchmark; independent of planner.synthetic)
+# A synthetic tenant (tests and the benchmark; independent of planner.sample.synthetic)
 
 # (sku name, tier, reserved): a mix of tiers with and without gateway-required integration.
 _PLAN_SKUS: tuple[tuple[str, str, bool], ...] = (

@@ -9,8 +9,8 @@ from pathlib import Path
 import factory as f
 from typer.testing import CliRunner
 
+from planner.analysis.rules import RULES
 from planner.cli import app
-from planner.rules import RULES
 
 runner = CliRunner()
 
@@ -123,7 +123,7 @@ def test_reports_get_ordinary_permissions(tmp_path: Path) -> None:
 
 
 def test_plan_json_is_one_line_per_app_and_parses_back(tmp_path: Path) -> None:
-    from planner.pipeline import run_plan
+    from planner.plan.pipeline import run_plan
     from planner.render.json import write_json
 
     plan = run_plan(f.write(tmp_path / "inv", [*f.base_tenant(), f.site(f.APP_ID.replace("app1", "app2"))]))

@@ -8,7 +8,7 @@ from pathlib import Path
 import factory as f
 import openpyxl
 
-from planner.pipeline import run_plan
+from planner.plan.pipeline import run_plan
 from planner.render.excel import write_workbook
 
 

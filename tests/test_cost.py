@@ -1,4 +1,4 @@
-"""Tests for planner.cost and planner.cli_prices: price files, monthly cost, Retail Prices API refresh."""
+"""Tests for planner.gateways.prices and planner.cli.prices: price files, monthly cost, Retail Prices API refresh."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from typer.testing import CliRunner
 
-from planner.cli_prices import app
-from planner.cost import (
+from planner.cli.prices import app
+from planner.core.errors import InputError
+from planner.gateways.prices import (
     ENDPOINT_ENV,
     PriceFetchError,
     PriceTable,
@@ -27,7 +28,6 @@ from planner.cost import (
     sku_from_meter,
     write_prices,
 )
-from planner.errors import InputError
 
 # --- the default table -----------------------------------------------------------------------------
 

@@ -274,7 +274,7 @@ def test_fixture_follows_the_plan_schema() -> None:
 
 
 def test_real_sample_plan_renders(tmp_path: Path) -> None:
-    pipeline = pytest.importorskip("planner.pipeline")
+    pipeline = pytest.importorskip("planner.plan.pipeline")
     plan = pipeline.run_plan(ROOT / "samples" / "contoso")
     path = tmp_path / "plan.xlsx"
     write_workbook(copy.deepcopy(plan), path)

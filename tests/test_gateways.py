@@ -8,7 +8,7 @@ from typing import Any
 import factory as f
 import pytest
 
-from planner.pipeline import run_plan
+from planner.plan.pipeline import run_plan
 
 SPOKE = f.VNET_ID.replace("vnet-hub", "vnet-spoke")
 

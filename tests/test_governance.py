@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from planner.cli import app
-from planner.errors import InputError
-from planner.scope import parse_scope
+from planner.core.errors import InputError
+from planner.inventory.scope import parse_scope
 
 runner = CliRunner()
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "contoso"
@@ -166,7 +166,7 @@ def test_scope_recorded_by_the_scan_applies_to_the_plan(tmp_path: Path) -> None:
 
 
 def test_scope_matching_rules() -> None:
-    from planner.scope import Subject
+    from planner.inventory.scope import Subject
 
     scope = parse_scope(["rg:rg-web-*", "rg:rg-api", "tag:env"], ["tag:tier=gold"])
 
@@ -511,7 +511,7 @@ _entry = st.fixed_dictionaries(
 
 @given(st.one_of(st.lists(_entry, max_size=4), _json))
 def test_any_suppression_file_loads_or_is_named(tmp_path_factory: pytest.TempPathFactory, data: Any) -> None:
-    from planner.suppressions import apply_suppressions, load_suppressions
+    from planner.plan.suppressions import apply_suppressions, load_suppressions
 
     path = tmp_path_factory.mktemp("s") / "s.json"
     path.write_text(json.dumps(data, default=str))
@@ -538,7 +538,7 @@ _APP = {
 
 @given(st.lists(st.text(max_size=30), max_size=4), st.lists(st.text(max_size=30), max_size=4))
 def test_any_filter_text_parses_or_is_named(include: list[str], exclude: list[str]) -> None:
-    from planner.scope import Subject
+    from planner.inventory.scope import Subject
 
     try:
         scope = parse_scope(include, exclude)

@@ -143,7 +143,7 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(
 
 
 def test_real_sample_plan_renders(tmp_path: Path) -> None:
-    pipeline = pytest.importorskip("planner.pipeline")
+    pipeline = pytest.importorskip("planner.plan.pipeline")
     plan = pipeline.run_plan(ROOT / "samples" / "contoso")
     path = tmp_path / "runbook.html"
     write_html(plan, path)

@@ -8,10 +8,10 @@ from pathlib import Path
 import factory as f
 import pytest
 
-from planner import inventory as inv
-from planner.errors import InputError
-from planner.inventory import load_inventory
-from planner.model import build_tenant
+from planner.core.errors import InputError
+from planner.inventory import loader as inv
+from planner.inventory.loader import load_inventory
+from planner.inventory.model import build_tenant
 
 
 def _write(path: Path, text: str) -> Path:

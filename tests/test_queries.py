@@ -13,7 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from planner.cli_scan import register
+from planner.cli.scan import register
 from planner.collect.queries import QUERY_NAMES, get_query, load_queries, parse_header
 
 ROOT = Path(__file__).resolve().parent.parent

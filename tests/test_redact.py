@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import factory as f
 
-from planner.redact import REDACTED, cert_digest, redact
+from planner.core.redact import REDACTED, cert_digest, redact
 
 
 def test_certificates_become_digests_and_secrets_go() -> None:
@@ -32,7 +32,7 @@ def test_digest_ignores_pem_armour_and_line_breaks() -> None:
 
 
 def test_planner_reads_the_redacted_form(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from planner.pipeline import run_plan
+    from planner.plan.pipeline import run_plan
 
     raw = run_plan(f.write(tmp_path / "raw", f.base_tenant()))
     digested = run_plan(f.write(tmp_path / "digested", redact(f.base_tenant())))

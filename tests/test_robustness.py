@@ -16,8 +16,8 @@ from typing import Any
 import factory as f
 import pytest
 
-from planner.errors import InputError
-from planner.pipeline import run_plan
+from planner.core.errors import InputError
+from planner.plan.pipeline import run_plan
 
 SAMPLE = Path(__file__).parents[1] / "samples" / "contoso"
 REPLACEMENTS: list[Any] = [None, 42, "text", True, [], {}, ["x"], {"id": 1}, -1.5]

@@ -14,8 +14,8 @@ from typing import Any
 import factory as f
 import pytest
 
-from planner.pipeline import run_plan
-from planner.rules import RULES
+from planner.analysis.rules import RULES
+from planner.plan.pipeline import run_plan
 
 Resources = list[dict[str, Any]]
 OTHER_VNET = f"{f.RG}/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-other"

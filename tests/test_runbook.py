@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from planner.runbook import apply_runbook, critical_tag, default_start
-from planner.steps.step import placeholders
+from planner.runbook.apply import apply_runbook, critical_tag, default_start
+from planner.runbook.steps.step import placeholders
 
 SUB = "11111111-2222-3333-4444-555555555555"
 NET = f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network"
@@ -816,7 +816,7 @@ SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "contoso"
 
 @pytest.mark.skipif(not SAMPLE.is_dir(), reason="sample tenant not present")
 def test_sample_tenant_plan_keeps_the_ordering_rules() -> None:
-    from planner.pipeline import run_plan
+    from planner.plan.pipeline import run_plan
 
     plan = run_plan(SAMPLE, today=date(2026, 11, 29))
     movers = [a for a in plan["apps"] if a["integration"] == "gateway-required"]
@@ -854,7 +854,7 @@ def test_wave_size_grows_only_as_far_as_the_deadline_needs() -> None:
 def test_kudu_check_uses_the_host_the_app_reports(tmp_path: Path) -> None:
     import factory as f
 
-    from planner.pipeline import run_plan
+    from planner.plan.pipeline import run_plan
 
     unique = "app1-b8cdgd7e.westeurope-01.scm.azurewebsites.net"
     site = f.site(

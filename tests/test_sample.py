@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from planner.pipeline import run_plan
-from planner.rules import RULES
+from planner.analysis.rules import RULES
+from planner.plan.pipeline import run_plan
 from planner.samples import build_contoso
 
 ROOT = Path(__file__).parents[1]

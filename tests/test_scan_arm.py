@@ -14,7 +14,7 @@ from planner.collect.arm import AppRef, ArmCall, ArmCollector, Result, Scheduler
 from planner.collect.auth import Connection, shared_transport
 from planner.collect.retry import Backoff
 from planner.collect.scan import plan_tier, select_tasks
-from planner.redact import redact
+from planner.core.redact import redact
 
 SUB = "00000000-0000-0000-0000-000000000001"
 FAST = Backoff(attempts=4, base=0.01, cap=0.05)
@@ -166,7 +166,7 @@ def test_every_call_returns_exactly_what_the_fake_holds(fake: FakeAzure) -> None
     assert len(results) == len(tasks) and all(r.failure is None for r in results.values())
     for (call, app_id), result in results.items():
         # Raw JSON as served (certThumbprint, unknown fields and the missing `type` of KV references kept),
-        # except certificate data, which arrives as a digest (planner/redact.py).
+        # except certificate data, which arrives as a digest (planner/core/redact.py).
         assert result.items == redact(_expected(call, app_id)), (call, app_id)
     assert any(r.items for (c, _), r in results.items() if c == "keyVaultReferences")
     assert any("/slots/" in app for (_, app) in results)

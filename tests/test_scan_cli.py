@@ -17,14 +17,14 @@ import typer
 from fake_azure import ARG_PATH, FakeAzure, Fault, Tenant, synthetic_tenant
 from typer.testing import CliRunner, Result
 
-from planner.cli_scan import register
+from planner.cli.scan import register
 from planner.collect.arm import ArmCall
 from planner.collect.auth import Connection
 from planner.collect.queries import QUERY_NAMES, load_queries
 from planner.collect.retry import Backoff
 from planner.collect.scan import ScanOptions, run_scan, select_tasks
 from planner.collect.writer import STATE_DIR
-from planner.redact import redact
+from planner.core.redact import redact
 
 ROOT = Path(__file__).resolve().parent.parent
 TENANT = synthetic_tenant(6, 60, slot_every=5)
@@ -100,7 +100,7 @@ def test_resource_graph_rows_and_arm_records_are_written_as_served(fake: FakeAzu
     served = [r for r in TENANT if "/virtualNetworkConnections/" in r["id"]]
     candidates = {t.app.id.lower() for t in TASKS}
     assert sorted(connections, key=lambda r: r["id"]) == sorted(
-        # As served, but with certificate data as digests (planner/redact.py).
+        # As served, but with certificate data as digests (planner/core/redact.py).
         (redact(r) for r in served if r["id"].split("/virtualNetworkConnections/")[0].lower() in candidates),
         key=lambda r: r["id"],
     )
@@ -226,7 +226,7 @@ def test_resume_after_the_scan_was_stopped(fake: FakeAzure, tmp_path: Path, stop
     command = [
         sys.executable,
         "-m",
-        "planner.cli_scan",
+        "planner.cli.scan",
         "scan",
         "--out",
         str(out),

@@ -13,7 +13,7 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from planner.cli_scan import register
+from planner.cli.scan import register
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "pipelines.md"
 BLOCKS = re.findall(r"^```yaml\n(.*?)^```$", DOC.read_text(encoding="utf-8"), re.S | re.M)

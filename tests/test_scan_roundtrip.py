@@ -14,8 +14,8 @@ from fake_azure import FakeAzure, Fault, Tenant, arm_call_of, synthetic_tenant, 
 from planner.collect.auth import Connection
 from planner.collect.retry import Backoff
 from planner.collect.scan import ScanOptions, run_scan, select_tasks
-from planner.inventory import load_inventory
-from planner.redact import redact
+from planner.core.redact import redact
+from planner.inventory.loader import load_inventory
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTOSO = ROOT / "samples" / "contoso"
@@ -99,7 +99,7 @@ def _comparable(plan: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.skipif(not (CONTOSO / "manifest.json").exists(), reason="samples/contoso is not there")
 def test_scan_of_the_sample_tenant_plans_exactly_as_the_sample(tmp_path: Path) -> None:
-    pipeline = pytest.importorskip("planner.pipeline")
+    pipeline = pytest.importorskip("planner.plan.pipeline")
     manifest = json.loads((CONTOSO / "manifest.json").read_text())
     faults, retries = _contoso_faults(manifest)
     result = _scan(
@@ -117,7 +117,7 @@ def test_scan_of_the_sample_tenant_plans_exactly_as_the_sample(tmp_path: Path) -
     expected = _comparable(pipeline.run_plan(CONTOSO, today=today))
     actual = _comparable(pipeline.run_plan(tmp_path / "scanned", today=today))
     assert actual == expected
-    # Certificate data never reaches the disk: digests stand in for it (planner/redact.py).
+    # Certificate data never reaches the disk: digests stand in for it (planner/core/redact.py).
     written = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "scanned").rglob("*") if p.is_file())
     assert '"certBlob"' not in written and '"publicCertData"' not in written
     assert '"certBlobSha256"' in written and '"publicCertDataSha256"' in written

@@ -19,12 +19,12 @@ import typer
 from fake_azure import ARG_PATH, FakeAzure, Tenant, iter_arg_pages, synthetic_tenant
 from typer.testing import CliRunner, Result
 
-from planner.cli_scan import register
+from planner.cli.scan import register
 from planner.collect.arm import ArmCall
 from planner.collect.scan import apps_in_scope, select_tasks
 from planner.collect.writer import STATE_DIR
-from planner.inventory import load_inventory
-from planner.scope import parse_scope, scope_from_dict
+from planner.inventory.loader import load_inventory
+from planner.inventory.scope import parse_scope, scope_from_dict
 
 SHARED_NAME = "Contoso Prod"
 GROUPS = ("rg-shop-web", "rg-shop-api", "rg-intranet")
@@ -377,7 +377,7 @@ def test_a_subscription_given_by_id_but_not_visible_has_no_name_to_match(
 def test_plan_of_a_scoped_scan_lists_only_apps_in_scope_and_none_as_unknown(
     fake: FakeAzure, tmp_path: Path
 ) -> None:
-    from planner.pipeline import run_plan
+    from planner.plan.pipeline import run_plan
 
     everything, shop = tmp_path / "all", tmp_path / "shop"
     assert scan(fake, everything).exit_code == 0

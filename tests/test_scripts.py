@@ -17,7 +17,7 @@ import pytest
 from test_runbook import SUB, make_app, make_gateway, make_plan
 
 from planner.render.scripts import EXIT_MANUAL, ps_quote, write_scripts
-from planner.runbook import apply_runbook
+from planner.runbook.apply import apply_runbook
 
 CALL_END = "--end-of-call--"
 FAKE_AZ = f"""#!/bin/sh

@@ -30,7 +30,7 @@ from planner.collect.auth import Connection
 from planner.collect.queries import QUERY_NAMES
 from planner.collect.retry import Backoff
 from planner.collect.scan import ScanOptions, run_scan
-from planner.redact import cert_digest
+from planner.core.redact import cert_digest
 
 runner = CliRunner()
 

@@ -1,4 +1,4 @@
-"""Tests for planner.subnets: sizing, free-range search, proposals and address-space additions."""
+"""Tests for planner.placement.subnets: sizing, free-range search, proposals and address-space additions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from ipaddress import IPv4Network, IPv6Network
 
 import pytest
 
-from planner.subnets import (
+from planner.placement.subnets import (
     Proposal,
     addresses_needed,
     find_free,
@@ -382,7 +382,7 @@ def test_overlaps_any(net: str, others: list[str], expected: bool) -> None:
 def test_range_set_grown_one_prefix_at_a_time_equals_merging_all_at_once(seed: int) -> None:
     import random
 
-    from planner.subnets import RangeSet
+    from planner.placement.subnets import RangeSet
 
     rng = random.Random(seed)
     nets = [

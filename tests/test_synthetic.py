@@ -1,4 +1,4 @@
-"""The synthetic tenant generator (planner/synthetic.py) and the `sample` command."""
+"""The synthetic tenant generator (planner/sample/synthetic.py) and the `sample` command."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from planner import cli_sample
+from planner.cli import sample as cli_sample
 from planner.collect.scan import select_tasks
-from planner.errors import InputError
-from planner.pipeline import run_plan
-from planner.synthetic import ARM_DATA_SETS, DATA_SETS, GenerationStats, generate
+from planner.core.errors import InputError
+from planner.plan.pipeline import run_plan
+from planner.sample.synthetic import ARM_DATA_SETS, DATA_SETS, GenerationStats, generate
 
 APPS = 2000  # large enough that every rare feature recurs (each comes every <= 10 subscriptions of ~200 apps)
 

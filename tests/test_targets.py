@@ -8,7 +8,7 @@ from typing import Any
 
 import factory as f
 
-from planner.pipeline import run_plan
+from planner.plan.pipeline import run_plan
 
 APP2 = f.APP_ID.replace("app1", "app2")
 PLAN2 = f.PLAN_ID.replace("plan1", "plan2")

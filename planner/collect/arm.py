@@ -7,7 +7,7 @@ still fails after its retries is reported, never fatal.
 
 The responses are kept as Azure sent them (captured from the HTTP response, not re-serialised from
 SDK models), except that certificate data is replaced by its digest before anything is stored
-(`planner.redact`): a VNet connection's `certBlob` becomes `certBlobSha256`, which the planner compares
+(`planner.core.redact`): a VNet connection's `certBlob` becomes `certBlobSha256`, which the planner compares
 with the digests of the gateway's root certificates. Key Vault references carry names and a status,
 never a value. App-setting values (`config/appsettings/list`) are never requested.
 """
@@ -30,7 +30,7 @@ from azure.core.pipeline import PipelineResponse
 from azure.mgmt.web import WebSiteManagementClient
 
 from planner.collect.retry import Backoff, Failure, classify
-from planner.redact import redact
+from planner.core.redact import redact
 
 _APP_ID = re.compile(
     r"^/subscriptions/(?P<sub>[^/]+)/resourcegroups/(?P<rg>[^/]+)/providers/microsoft\.web/sites/(?P<site>[^/]+)"

@@ -1,11 +1,11 @@
 """The live tenant scan: Resource Graph data sets, per-app ARM calls, the inventory folder and manifest.
 
-`run_scan(options)` is the library entry point; the CLI (`planner/cli_scan.py`) adds progress and exit
+`run_scan(options)` is the library entry point; the CLI (`planner/cli/scan.py`) adds progress and exit
 codes. The output contract is docs/inventory.md: one JSON Lines file per data set, raw resources as
 Azure returned them, and manifest.json. Progress is kept in `.vnet-planner-scan/` so that `--resume`
 reuses finished data sets and ARM calls; a complete scan removes it.
 
-A scope (`planner.scope`, `--include`/`--exclude`) narrows the scan in two ways: subscriptions it
+A scope (`planner.inventory.scope`, `--include`/`--exclude`) narrows the scan in two ways: subscriptions it
 leaves out are queried and called no further; resource-group and tag filters keep the Resource Graph
 data sets whole (apps out of scope share VNets, plans and gateways with apps in scope) but limit the
 per-app ARM calls to apps in scope.
@@ -24,15 +24,15 @@ from azure.core.credentials import TokenCredential
 from azure.mgmt.web import WebSiteManagementClient
 
 from planner import __version__
+from planner.analysis.tiers import GATEWAY_FREE_TIERS, SWIFT_CHECK_TIERS, tier_from_sku
 from planner.collect import writer
 from planner.collect.arm import AppRef, ArmCall, ArmCollector, Result, Task
 from planner.collect.auth import Cloud, Connection, shared_transport
 from planner.collect.graph import GraphCollector, QueryOutcome
 from planner.collect.queries import QUERY_NAMES, Query, load_queries
 from planner.collect.retry import Backoff
-from planner.redact import redact
-from planner.scope import Scope, Subject, ambiguous_names
-from planner.tiers import GATEWAY_FREE_TIERS, SWIFT_CHECK_TIERS, tier_from_sku
+from planner.core.redact import redact
+from planner.inventory.scope import Scope, Subject, ambiguous_names
 
 SCHEMA = "vnet-planner/inventory@1"
 STATE_VERSION = 1

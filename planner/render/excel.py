@@ -39,7 +39,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from planner.memory import bulk_allocation
+from planner.core.memory import bulk_allocation
 from planner.render.common import as_date as _date
 from planner.render.common import governance_lines, portal_url, subscription_label, subscription_labels
 from planner.render.common import last_segment as _last

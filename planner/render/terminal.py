@@ -11,8 +11,8 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from planner.analysis.rules import RULES
 from planner.render.common import governance_lines, subscription_label, subscription_labels
-from planner.rules import RULES
 
 
 def _named(name: str | None, sub_id: str | None) -> str:

@@ -1,0 +1,146 @@
+"""What a rule is, what it returns, and what it looks at.
+
+A rule decides one code for one gateway-required app or slot. It answers `yes` with evidence a
+user can check in the portal (resource id, field, value), `no`, or `unknown` with the reason the
+data could not decide it. Rules are pure: they read the typed model, never Azure.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from planner.inventory.model import App, AppServicePlan, Gateway, Tenant, VirtualNetwork, VnetConnection
+
+
+class Kind(StrEnum):
+    """The three lists of plan.json a code goes into."""
+
+    LIMITATION = "limitation"
+    BLOCKER = "blocker"
+    FINDING = "finding"
+
+
+class Status(StrEnum):
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What decided a verdict: look at `field` of `resource_id`, you will see `value`."""
+
+    code: str
+    resource_id: str
+    field: str
+    value: object
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "code": self.code,
+            "resource_id": self.resource_id,
+            "field": self.field,
+            "value": self.value,
+        }
+        if self.note:
+            data["note"] = self.note
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    status: Status
+    evidence: tuple[Evidence, ...] = ()
+    reason: str | None = None
+
+
+def no() -> Verdict:
+    return Verdict(Status.NO)
+
+
+def unknown(reason: str) -> Verdict:
+    return Verdict(Status.UNKNOWN, reason=reason)
+
+
+def yes(*evidence: Evidence) -> Verdict:
+    return Verdict(Status.YES, tuple(evidence))
+
+
+@dataclass(frozen=True, slots=True)
+class TargetOutcome:
+    """What placement found for the app's target VNet; NO_SUBNET_SPACE reads it."""
+
+    vnet_id: str | None
+    fits: bool | None  # None: placement could not be tried (VNet not in the inventory, new VNet, ...)
+    needed_prefixlen: int | None = None
+    addition: str | None = None
+    reason: str | None = None
+    plan_subnets: tuple[str, ...] = ()  # every subnet the app's plan would integrate after the move
+    plan_subnet_limit: int | None = None
+
+
+@dataclass
+class AppContext:
+    """One gateway-required app or slot with everything its rules look at."""
+
+    tenant: Tenant
+    app: App
+    plan: AppServicePlan | None
+    connection: VnetConnection
+    vnet_id: str | None
+    vnet: VirtualNetwork | None
+    os: str | None  # "windows" | "linux" | None when the data cannot tell
+    container: str | None  # "windows" | "linux" | None
+    os_evidence: tuple[str, str, object] | None = None  # (resource id, field, value) that decided os
+    container_evidence: tuple[str, str, object] | None = None
+    target: TargetOutcome | None = None
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def classic(self) -> bool:
+        return "/microsoft.classicnetwork/" in (self.vnet_id or "").lower()
+
+    @property
+    def gateways(self) -> list[Gateway]:
+        """Gateways whose ip configuration sits in this VNet's GatewaySubnet."""
+        if not self.vnet_id:
+            return []
+        return self.tenant.gateways_by_vnet.get(self.vnet_id.lower(), [])
+
+    @property
+    def vpn_gateway(self) -> Gateway | None:
+        """The VPN gateway App Service connects to (azure-facts §3.2: found via the GatewaySubnet)."""
+        vpn = [g for g in self.gateways if g.is_vpn]
+        with_p2s = [g for g in vpn if g.has_p2s]
+        chosen = with_p2s or vpn
+        return chosen[0] if chosen else None
+
+
+Check = Callable[[AppContext], Verdict]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A code, its list, and the check that decides it. The check's docstring documents the rule."""
+
+    code: str
+    kind: Kind
+    title: str
+    check: Check
+    why: str
+    fix: str
+    stage: str = "analysis"  # "placement": decided after target subnets are placed
+    learn: str = ""  # the Microsoft Learn page that documents the behaviour
+
+    @property
+    def finds(self) -> str:
+        return inspect.cleandoc(self.check.__doc__ or "")
+
+    @property
+    def needs_work(self) -> bool:
+        """Limitations that add steps to the move (the others are what the move fixes)."""
+        return self.code in ("SERVICE_ENDPOINTS", "KEYVAULT_REFERENCES")

@@ -1,0 +1,1 @@
+"""Where each app goes: subnet arithmetic and target placement (VNet, subnet, size). Reads analysis results; knows nothing of gateways or outputs."""
