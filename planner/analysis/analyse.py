@@ -15,7 +15,8 @@ from enum import StrEnum
 from planner.analysis.rules import RULES
 from planner.analysis.rules.base import AppContext, Kind, Status, Verdict
 from planner.analysis.tiers import gateway_possible, tier_from_sku
-from planner.inventory.model import App, AppServicePlan, Integration, Tenant, VnetConnection, norm_id
+from planner.core.ids import norm_id
+from planner.inventory.model import App, AppServicePlan, Integration, Tenant, VnetConnection
 
 
 class Readiness(StrEnum):

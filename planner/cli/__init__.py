@@ -261,9 +261,15 @@ def demo(
 @app.command()
 def rules() -> None:
     """Print the catalogue of codes: what each finds, why it matters, what fixes it."""
-    from planner.render.terminal import print_rules
+    from planner.analysis.rules import RULES
 
-    print_rules(Console())
+    console = Console()
+    for rule in RULES:
+        console.print(f"[bold]{rule.code}[/]  ({rule.kind.value}) {rule.title}")
+        console.print(f"  finds: {' '.join(rule.finds.split())}", highlight=False)
+        console.print(f"  why:   {rule.why}", highlight=False)
+        console.print(f"  fix:   {rule.fix}", highlight=False)
+        console.print()
 
 
 @app.command()
@@ -278,7 +284,7 @@ def diff(
     import json
 
     from planner.plan.diff import diff as compute
-    from planner.plan.diff import load_side
+    from planner.plan.pipeline import load_side
     from planner.render.terminal import print_diff
 
     try:

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from planner.analysis.analyse import AppResult
 from planner.analysis.rules.base import Evidence
+from planner.core.ids import norm_id
 from planner.gateways.prices import PriceTable, monthly_cost
-from planner.inventory.model import Gateway, Integration, Tenant, VnetConnection, norm_id
+from planner.inventory.model import Gateway, Integration, Tenant, VnetConnection
 
 OTHER_USES = ("S2S", "VNET2VNET", "EXPRESSROUTE", "P2S_CLIENTS", "GATEWAY_TRANSIT")
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from planner.core.errors import InputError
+from planner.core.ids import norm_id, norm_location, parent_id
 from planner.core.redact import cert_digest
 from planner.inventory import loader as inv
 
@@ -26,24 +27,6 @@ class Integration(StrEnum):
     REGIONAL = "regional"
     NONE = "none"
     UNKNOWN = "unknown"
-
-
-def norm_id(resource_id: str | None) -> str:
-    """ARM ids compare case-insensitively."""
-    return (resource_id or "").strip().rstrip("/").lower()
-
-
-def norm_location(location: str | None) -> str | None:
-    """'West Europe' and 'westeurope' are the same region."""
-    if not location:
-        return None
-    return location.replace(" ", "").lower()
-
-
-def parent_id(resource_id: str, levels: int = 2) -> str:
-    """Drop the last `levels` segments (a child type and its name) from an ARM id."""
-    parts = resource_id.rstrip("/").split("/")
-    return "/".join(parts[:-levels])
 
 
 def vnet_of_subnet(subnet_id: str) -> str:

@@ -16,16 +16,8 @@ from ipaddress import IPv4Network
 from planner.analysis.analyse import AppResult
 from planner.analysis.rules.base import Status, TargetOutcome
 from planner.core.errors import InputError
-from planner.inventory.model import (
-    AppServicePlan,
-    Subnet,
-    Tenant,
-    VirtualNetwork,
-    id_segment,
-    norm_id,
-    norm_location,
-    vnet_of_subnet,
-)
+from planner.core.ids import norm_id, norm_location
+from planner.inventory.model import AppServicePlan, Subnet, Tenant, VirtualNetwork, id_segment, vnet_of_subnet
 from planner.placement import subnets as net
 
 PREFERRED_PREFIXLEN = 26  # Microsoft's recommendation for an integration subnet (azure-facts §4)

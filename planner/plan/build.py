@@ -13,9 +13,10 @@ from planner import __version__
 from planner.analysis.analyse import AppResult, analyse, run_rules
 from planner.analysis.rules import GATEWAY_DOC, GATEWAY_USES, RULES
 from planner.analysis.rules.base import Kind, Status
+from planner.core.ids import norm_id, parent_id
 from planner.gateways.decommission import GatewayReport, analyse_gateways
 from planner.gateways.prices import PriceTable
-from planner.inventory.model import App, Integration, Tenant, norm_id, parent_id
+from planner.inventory.model import App, Integration, Tenant
 from planner.inventory.scope import Scope, Subject, ambiguous_names, scope_from_dict
 from planner.placement.targets import Placement, place_targets
 

@@ -14,7 +14,6 @@ from typing import Any
 from planner.core.errors import InputError
 from planner.inventory.scope import Scope, Subject, parse_scope
 from planner.plan.build import SCHEMA
-from planner.plan.pipeline import run_plan
 
 GATEWAY_REQUIRED = "gateway-required"
 
@@ -107,18 +106,19 @@ def _present(plan: dict[str, Any]) -> frozenset[str] | None:
     return frozenset(str(i).lower() for i in ids)
 
 
-def load_side(path: Path) -> Side:
-    """A plan.json as written, or an inventory planned now."""
-    plan: dict[str, Any] | None = None
-    if path.is_file() and path.suffix.lower() == ".json":
-        try:
-            data = _read_lean(path)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(str(path), f"invalid JSON: {exc}") from None
-        if isinstance(data, dict) and data.get("schema") == SCHEMA:
-            plan = data
-    if plan is None:
-        plan = run_plan(path)
+def read_plan(path: Path) -> dict[str, Any] | None:
+    """A plan.json written by `plan`, read lean (only what a comparison uses); None for anything else."""
+    if not (path.is_file() and path.suffix.lower() == ".json"):
+        return None
+    try:
+        data = _read_lean(path)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), f"invalid JSON: {exc}") from None
+    return data if isinstance(data, dict) and data.get("schema") == SCHEMA else None
+
+
+def side_of(plan: dict[str, Any], path: Path) -> Side:
+    """One side of a comparison from a plan dict, after checking the fields a comparison reads."""
     for field in ("apps", "gateways"):
         if not isinstance(plan.get(field), list):
             raise InputError(str(path), "expected a list", field=field)
@@ -229,14 +229,14 @@ def _gateway_movement(old: Side, new: Side) -> dict[str, Any]:
     }
 
 
-def burndown(previous: Path, plan: dict[str, Any]) -> dict[str, Any]:
-    """The difference between an earlier plan (or inventory) and this plan, for `plan --previous`.
+def burndown(old: Side, plan: dict[str, Any]) -> dict[str, Any]:
+    """The difference between an earlier plan (or inventory, `old`) and this plan, for `plan --previous`.
 
     The earlier side is narrowed to this plan's scope, so a scope is not mistaken for deletions.
     Both sides must be redacted alike, or ids would not match. The list of apps still to migrate is
     this plan's own apps, so only its length is kept.
     """
-    old = load_side(previous)
+    previous = old.label
     mine, theirs = plan.get("redacted"), old.redacted
     if bool(mine) != bool(theirs) or (mine and theirs and mine.get("key_id") != theirs.get("key_id")):
         state = {True: "with --redact", False: "without --redact"}

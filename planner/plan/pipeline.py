@@ -17,6 +17,7 @@ from planner.inventory.loader import load_inventory
 from planner.inventory.model import build_tenant
 from planner.inventory.scope import Scope
 from planner.plan.build import build_plan
+from planner.plan.diff import Side, burndown, read_plan, side_of
 from planner.plan.suppressions import Suppression, apply_suppressions
 from planner.runbook.apply import apply_runbook
 
@@ -70,8 +71,12 @@ def run_plan(
             stage("replacing subscription ids and names")
             plan = redact_subscriptions(plan)
         if previous is not None:
-            from planner.plan.diff import burndown
-
             stage(f"comparing with {previous}")
-            plan["previous"] = burndown(Path(previous), plan)
+            plan["previous"] = burndown(load_side(Path(previous)), plan)
     return plan
+
+
+def load_side(path: Path) -> Side:
+    """One side of a comparison: a plan.json as written, or an inventory planned now."""
+    plan = read_plan(path)
+    return side_of(plan if plan is not None else run_plan(path), path)

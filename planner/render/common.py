@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from planner.core import ids
+
 PORTAL = "https://portal.azure.com/#@/resource"
 
 
@@ -19,8 +21,8 @@ def portal_url(resource_id: str | None, portal: str | None = None) -> str | None
 
 
 def last_segment(resource_id: Any) -> str:
-    """The name at the end of an ARM id (`.../sites/web-shop` -> `web-shop`)."""
-    return str(resource_id or "").rstrip("/").rsplit("/", 1)[-1]
+    """The name at the end of an ARM id (`.../sites/web-shop` -> `web-shop`), or "" without one."""
+    return ids.last_segment(str(resource_id or "")) or ""
 
 
 def as_date(value: Any) -> dt.date | None:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planner.runbook.steps.facts import id_part
-from planner.runbook.steps.step import join, placeholders, quote
+from planner.core.ids import id_part
+from planner.core.shell import join, placeholders, quote
 
 # Exit code of a script that stopped at a manual step (0 done, 1 a command failed, 2 bad usage).
 EXIT_MANUAL = 3

@@ -11,7 +11,6 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from planner.analysis.rules import RULES
 from planner.render.common import governance_lines, subscription_label, subscription_labels
 
 
@@ -199,16 +198,6 @@ def grouped_warnings(warnings: list[str], *, examples: int = 3) -> list[str]:
         )
         lines.append(f"{len(subjects)} apps ({shown}): {key}")
     return lines
-
-
-def print_rules(console: Console) -> None:
-    """Every code: list, title, what it finds, why it matters, what fixes it."""
-    for rule in RULES:
-        console.print(f"[bold]{rule.code}[/]  ({rule.kind.value}) {rule.title}")
-        console.print(f"  finds: {' '.join(rule.finds.split())}", highlight=False)
-        console.print(f"  why:   {rule.why}", highlight=False)
-        console.print(f"  fix:   {rule.fix}", highlight=False)
-        console.print()
 
 
 def print_diff(result: dict[str, Any], console: Console) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from planner.core.ids import id_part
 from planner.runbook.steps import (
     AppContext,
     AppFacts,
@@ -26,7 +27,6 @@ from planner.runbook.steps import (
     numbered,
 )
 from planner.runbook.steps.app import new_plan_name
-from planner.runbook.steps.facts import id_part
 from planner.runbook.steps.network import restricted_vaults
 from planner.runbook.steps.place import resolve_place
 from planner.runbook.steps.resources import service_endpoint

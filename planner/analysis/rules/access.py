@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from planner.analysis.rules.base import AppContext, Evidence, Verdict, no, unknown, yes
-from planner.inventory.model import norm_id
+from planner.core.ids import norm_id
 
 
 def check_service_endpoints(ctx: AppContext) -> Verdict:

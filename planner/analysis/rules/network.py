@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from planner.analysis.rules.base import AppContext, Evidence, Verdict, no, unknown, yes
-from planner.inventory.model import norm_id, norm_location
+from planner.core.ids import norm_id, norm_location
 
 _RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 

@@ -13,8 +13,9 @@ import ipaddress
 import json
 from dataclasses import replace
 
+from planner.core.ids import id_part, same_id
 from planner.runbook.steps.context import AppContext, Shared
-from planner.runbook.steps.facts import AppFacts, PlanRoute, id_part, same_id
+from planner.runbook.steps.facts import AppFacts, PlanRoute
 from planner.runbook.steps.network import network_steps, restricted_vaults
 from planner.runbook.steps.place import Place, Subject, resolve_place
 from planner.runbook.steps.resources import test_endpoint

@@ -11,31 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from planner.core.ids import id_part, last_segment
+
 # Placeholders are written <LIKE_THIS>; scripts refuse to run a command that still holds one.
 CLASSIC_MARKER = "/microsoft.classicnetwork/"
-
-
-def id_part(resource_id: str | None, key: str) -> str | None:
-    """The segment after `key` in an ARM id (case-insensitive key), e.g. the resource group."""
-    if not resource_id:
-        return None
-    parts = resource_id.strip("/").split("/")
-    for i, part in enumerate(parts[:-1]):
-        if part.lower() == key.lower():
-            return parts[i + 1]
-    return None
-
-
-def last_segment(resource_id: str | None) -> str | None:
-    """The resource's own name: the last segment of its id."""
-    if not resource_id:
-        return None
-    return resource_id.rstrip("/").rsplit("/", 1)[-1] or None
-
-
-def same_id(a: str | None, b: str | None) -> bool:
-    """ARM ids compare case-insensitively (docs/plan-format.md)."""
-    return bool(a) and bool(b) and str(a).lower() == str(b).lower()
 
 
 def codes_of(items: Sequence[Any] | None) -> tuple[str, ...]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from planner.runbook.steps.facts import GatewayFacts, id_part, last_segment
+from planner.core.ids import id_part, last_segment
+from planner.runbook.steps.facts import GatewayFacts
 from planner.runbook.steps.step import Step, arm_url, az
 
 USE_TEXT = {

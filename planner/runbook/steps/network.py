@@ -9,16 +9,9 @@ read-only check that points back to it (`Shared` in planner.runbook.steps.contex
 
 from __future__ import annotations
 
+from planner.core.ids import id_part, last_segment, same_id
 from planner.runbook.steps.context import AppContext, Shared
-from planner.runbook.steps.facts import (
-    AppFacts,
-    GatewayFacts,
-    KeyVaultRef,
-    RuledResource,
-    id_part,
-    last_segment,
-    same_id,
-)
+from planner.runbook.steps.facts import AppFacts, GatewayFacts, KeyVaultRef, RuledResource
 from planner.runbook.steps.place import Place
 from planner.runbook.steps.resources import vnet_rule
 from planner.runbook.steps.step import Step, az

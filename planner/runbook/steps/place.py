@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.runbook.steps.facts import CLASSIC_MARKER, AppFacts, id_part, last_segment
+from planner.core.ids import id_part, last_segment
+from planner.runbook.steps.facts import CLASSIC_MARKER, AppFacts
 from planner.runbook.steps.step import az
 
 

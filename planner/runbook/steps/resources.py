@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.runbook.steps.facts import RuledResource, id_part
+from planner.core.ids import id_part
+from planner.runbook.steps.facts import RuledResource
 from planner.runbook.steps.step import az
 
 

@@ -7,20 +7,17 @@ on that to re-quote them for PowerShell).
 
 from __future__ import annotations
 
-import re
-import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+from planner.core.shell import join, placeholders
+
 # `az rest` prefixes a URL that has no host with the current cloud's Resource Manager endpoint (Azure CLI
 # `rest --url` help), so the runbook's commands work unchanged in AzureUSGovernment and AzureChinaCloud.
 ARM = ""
 WEB_API = "2024-11-01"  # the api-version azure-facts §6 uses for virtualNetworkConnections
-PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
-_UNSAFE = re.compile(r"[^\w@%+=:,./-]", re.ASCII)  # the characters shlex.quote leaves bare, inverted
-_SPECIAL_IN_DOUBLE_QUOTES = re.compile(r'[$`"\\!]')
 
 # Why a value cannot come from the plan. A step that still holds one of these is manual: the
 # scripts print it and stop rather than send a literal "<...>" to Azure.
@@ -83,39 +80,9 @@ def _words(template: str) -> tuple[str, ...]:
     return tuple(template.split())
 
 
-@lru_cache(maxsize=1 << 16)  # flags, ids and names repeat across thousands of commands
-def quote(word: str) -> str:
-    """Bash quoting that reads like a person wrote it, and that `shlex.split` undoes exactly.
-
-    Single quotes as `shlex.quote` does, except that a word holding single quotes (JMESPath and KQL
-    string literals) gets double quotes when nothing in it is special inside them.
-    """
-    if word and not _UNSAFE.search(word):
-        return word
-    if "'" in word and not _SPECIAL_IN_DOUBLE_QUOTES.search(word):
-        return f'"{word}"'
-    return shlex.quote(word)
-
-
-def join(argv: Sequence[str]) -> str:
-    """A command line from its words (the inverse of `shlex.split`)."""
-    return " ".join(quote(w) for w in argv)
-
-
 def arm_url(resource_id: str, suffix: str = "", api: str = WEB_API) -> str:
     """The management URL of a resource (or a child path below it) for `az rest`."""
     return f"{ARM}{resource_id}{suffix}?api-version={api}"
-
-
-def placeholders(text: str) -> list[str]:
-    """Placeholders still in a text, in order of appearance, without repeats."""
-    seen: list[str] = []
-    if "<" not in text:  # the common case, and much cheaper than the pattern
-        return seen
-    for found in PLACEHOLDER.findall(text):
-        if found not in seen:
-            seen.append(found)
-    return seen
 
 
 @dataclass(frozen=True)
