@@ -100,6 +100,7 @@ def run_worker(
 ) -> dict[str, Any]:
     """Run the plan path stage by stage; return timings, memory and the lower bound."""
     import planner.plan.build as plan_module
+    from planner.core.settings import Settings
     from planner.plan import pipeline
     from planner.render.registry import RENDERERS, Format, available
 
@@ -118,7 +119,7 @@ def run_worker(
         profiler.enable()
 
     started, cpu = time.perf_counter(), time.process_time()
-    plan = pipeline.run_plan(inventory, today=TODAY)
+    plan = pipeline.run_plan(inventory, Settings(as_of=TODAY))
     whole = {"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu}
     by_name = {row["stage"]: row for row in stages.rows}
     # build_plan's time includes analyse's: report the planning part on its own.

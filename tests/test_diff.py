@@ -46,3 +46,49 @@ def test_bad_side_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["diff", str(bad), str(bad)])
     assert result.exit_code == 2
     assert "plan.json" in result.output
+
+
+def _two_resource_groups(folder: Path) -> Path:
+    """app1 in rg-app and app2 in rg-other, both on gateway-required integration."""
+    other = f.APP_ID.replace("rg-app", "rg-other").replace("app1", "app2")
+    site = {**f.site(other), "resourceGroup": "rg-other"}
+    return f.write(folder, [*f.base_tenant(), site, f.vnet_connection(other)])
+
+
+def test_diff_plans_an_inventory_with_the_settings_the_plan_recorded(tmp_path: Path) -> None:
+    inventory = _two_resource_groups(tmp_path / "inv")
+    out = tmp_path / "plan"
+    args = ["plan", str(inventory), "--out", str(out), "--format", "json", "--include", "rg:rg-app"]
+    assert runner.invoke(app, args).exit_code == 0
+    recorded = json.loads((out / "plan.json").read_text())["settings"]
+    assert recorded["include"] == ["rg:rg-app"] and recorded["wave_days"] == 5
+    # The same inventory on the other side: planned with the recorded scope, nothing is "new".
+    result = runner.invoke(
+        app, ["diff", str(out / "plan.json"), str(inventory), "--json", str(tmp_path / "d.json")]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "d.json").read_text())
+    assert data["new_gateway_required"] == []
+    assert (data["gateway_required_before"], data["gateway_required_after"]) == (1, 1)
+
+
+def test_previous_inventory_is_planned_with_this_plans_settings(tmp_path: Path) -> None:
+    inventory = _two_resource_groups(tmp_path / "inv")
+    out = tmp_path / "plan"
+    args = ["plan", str(inventory), "--out", str(out), "--format", "json", "--include", "rg:rg-other"]
+    assert runner.invoke(app, [*args, "--previous", str(inventory)]).exit_code == 0
+    previous = json.loads((out / "plan.json").read_text())["previous"]
+    assert previous["new_gateway_required"] == [] and previous["removed_apps"] == []
+    assert previous["gateway_required_before"] == previous["gateway_required_after"] == 1
+
+
+def test_bad_recorded_settings_name_the_field(tmp_path: Path) -> None:
+    inventory = _two_resource_groups(tmp_path / "inv")
+    out = tmp_path / "plan"
+    assert runner.invoke(app, ["plan", str(inventory), "--out", str(out), "--format", "json"]).exit_code == 0
+    plan = json.loads((out / "plan.json").read_text())
+    plan["settings"]["wave_days"] = "five"
+    (out / "plan.json").write_text(json.dumps(plan))
+    result = runner.invoke(app, ["diff", str(out / "plan.json"), str(inventory)])
+    assert result.exit_code == 2
+    assert "plan.json" in result.output and "settings.wave_days" in result.output

@@ -8,6 +8,7 @@ from typing import Any
 import factory as f
 import pytest
 
+from planner.core.settings import Settings
 from planner.plan.pipeline import run_plan
 
 SPOKE = f.VNET_ID.replace("vnet-hub", "vnet-spoke")
@@ -147,7 +148,7 @@ def test_prices_file_overrides_the_default(tmp_path: Path) -> None:
         ' "skus": {"VpnGw1": {"hourly": 1.0}}}',
         encoding="utf-8",
     )
-    plan = run_plan(f.write(tmp_path / "inv", f.base_tenant()), prices_path=prices)
+    plan = run_plan(f.write(tmp_path / "inv", f.base_tenant()), Settings(prices=str(prices)))
     assert plan["prices"] == {"source": "test", "as_of": "2026-11-01", "currency": "EUR"}
     assert plan["gateways"][0]["monthly_cost"] == 730.0
     assert plan["summary"]["yearly_savings"] == 730.0 * 12

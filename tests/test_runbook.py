@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from planner.core.settings import Settings
 from planner.runbook.apply import apply_runbook, critical_tag, default_start
 from planner.runbook.steps.step import placeholders
 
@@ -818,7 +819,7 @@ SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "contoso"
 def test_sample_tenant_plan_keeps_the_ordering_rules() -> None:
     from planner.plan.pipeline import run_plan
 
-    plan = run_plan(SAMPLE, today=date(2026, 11, 29))
+    plan = run_plan(SAMPLE, Settings(as_of=date(2026, 11, 29)))
     movers = [a for a in plan["apps"] if a["integration"] == "gateway-required"]
     assert movers and all(a["wave"] and a["steps"] and a["strategy"] for a in movers)
     wave_of = {a["id"].lower(): a["wave"] for a in movers}

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from planner.analysis.rules import RULES
+from planner.core.settings import Settings
 from planner.plan.pipeline import run_plan
 from planner.samples import build_contoso
 
@@ -24,7 +25,7 @@ AS_OF = date(2026, 11, 29)
 
 @pytest.fixture(scope="module")
 def plan() -> dict[str, Any]:
-    return run_plan(SAMPLE, today=AS_OF)
+    return run_plan(SAMPLE, Settings(as_of=AS_OF))
 
 
 def normalised(plan: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from planner.collect.auth import Connection
 from planner.collect.retry import Backoff
 from planner.collect.scan import ScanOptions, run_scan, select_tasks
 from planner.core.redact import redact
+from planner.core.settings import Settings
 from planner.inventory.loader import load_inventory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,8 +115,8 @@ def test_scan_of_the_sample_tenant_plans_exactly_as_the_sample(tmp_path: Path) -
         assert scanned["arm"][call]["failed"] == lists["failed"]
     assert {s["id"] for s in scanned["subscriptions"]} == {s["id"] for s in manifest["subscriptions"]}
     today = date(2026, 11, 29)
-    expected = _comparable(pipeline.run_plan(CONTOSO, today=today))
-    actual = _comparable(pipeline.run_plan(tmp_path / "scanned", today=today))
+    expected = _comparable(pipeline.run_plan(CONTOSO, Settings(as_of=today)))
+    actual = _comparable(pipeline.run_plan(tmp_path / "scanned", Settings(as_of=today)))
     assert actual == expected
     # Certificate data never reaches the disk: digests stand in for it (planner/core/redact.py).
     written = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "scanned").rglob("*") if p.is_file())

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from planner.cli import sample as cli_sample
 from planner.collect.scan import select_tasks
 from planner.core.errors import InputError
+from planner.core.settings import Settings
 from planner.plan.pipeline import run_plan
 from planner.sample.synthetic import ARM_DATA_SETS, DATA_SETS, GenerationStats, generate
 
@@ -409,7 +410,7 @@ PLANNER_CODES = (
 def test_the_planner_reads_the_tenant_as_generated_and_meets_every_code(
     tenant: tuple[Path, GenerationStats], data: dict[str, list[Any]], manifest: dict[str, Any]
 ) -> None:
-    plan = run_plan(tenant[0], today=date(2026, 11, 29))
+    plan = run_plan(tenant[0], Settings(as_of=date(2026, 11, 29)))
     inventory = plan["inventory"]
     assert inventory["unknown_types"] == {} and inventory["manifest"] is True
     assert inventory["resources"] == sum(len(rows) for rows in data.values())

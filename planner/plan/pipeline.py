@@ -7,18 +7,19 @@ files and exit codes around it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from planner.core.memory import bulk_allocation
+from planner.core.settings import Settings
 from planner.gateways.prices import PriceTable, load_default_prices, load_prices
 from planner.inventory.loader import load_inventory
 from planner.inventory.model import build_tenant
-from planner.inventory.scope import Scope
+from planner.inventory.scope import parse_scope
 from planner.plan.build import build_plan
-from planner.plan.diff import Side, burndown, read_plan, side_of
-from planner.plan.suppressions import Suppression, apply_suppressions
+from planner.plan.diff import Side, burndown, diff, read_plan, side_of
+from planner.plan.suppressions import apply_suppressions, load_suppressions
 from planner.runbook.apply import apply_runbook
 
 
@@ -29,54 +30,65 @@ def prices_from(path: Path | str | None) -> PriceTable:
 
 def run_plan(
     inventory_path: Path | str,
+    settings: Settings | None = None,
     *,
-    today: date | None = None,
-    prices_path: Path | str | None = None,
-    start: date | None = None,
-    wave_days: int = 5,
-    wave_size: int | None = None,
     now: datetime | None = None,
     on_stage: Callable[[str], None] | None = None,
-    scope: Scope | None = None,
-    suppressions: list[Suppression] | None = None,
     previous: Path | str | None = None,
-    redact: bool = False,
 ) -> dict[str, Any]:
     """Read an inventory and return the plan.json dict (raises InputError on bad input).
 
-    `on_stage` is told the name of each stage as it starts (the CLI shows it; libraries need not).
-    `scope` narrows what is listed, `suppressions` mark accepted codes, and `previous` (an earlier
-    plan.json or inventory) adds the burndown since then as `previous` (docs/plan-format.md);
-    `redact` replaces subscription ids and names by pseudonyms (planner/plan/pseudonyms.py).
+    `settings` are the plan's options (planner/core/settings.py; recorded in plan.json). `on_stage`
+    is told the name of each stage as it starts (the CLI shows it; libraries need not). `previous`
+    (an earlier plan.json or inventory) adds the burndown since then as `previous`
+    (docs/plan-format.md); an inventory given there is planned with these same settings.
     """
+    settings = settings or Settings()
     stage = on_stage or (lambda _name: None)
-    prices = prices_from(prices_path)
+    scope = parse_scope(settings.include, settings.exclude)
+    suppressions = load_suppressions(Path(settings.suppressions)) if settings.suppressions else []
+    prices = prices_from(settings.prices)
     with bulk_allocation():
         stage(f"reading {inventory_path}")
         raw = load_inventory(inventory_path)
         stage(f"building the model of {raw.resources:,} resources")
         tenant = build_tenant(raw)
+        today = settings.as_of
         if now is None and today is not None:
             now = datetime(today.year, today.month, today.day, tzinfo=UTC)
         stage(f"analysing {len(tenant.apps):,} apps and slots")
         plan = build_plan(tenant, prices, today=today, now=now, scope=scope)
+        plan["settings"] = settings.as_dict()
         stage("writing the runbook steps")
-        warnings = apply_runbook(plan, start=start, wave_days=wave_days, max_apps_per_wave=wave_size)
+        warnings = apply_runbook(
+            plan, start=settings.start, wave_days=settings.wave_days, max_apps_per_wave=settings.wave_size
+        )
         plan.setdefault("warnings", []).extend(warnings)
-        apply_suppressions(plan, suppressions or [])
+        apply_suppressions(plan, suppressions)
         del tenant, raw  # the model is done with: free it before a second plan is read for --previous
-        if redact:
+        if settings.redact:
             from planner.plan.pseudonyms import redact_subscriptions
 
             stage("replacing subscription ids and names")
             plan = redact_subscriptions(plan)
         if previous is not None:
             stage(f"comparing with {previous}")
-            plan["previous"] = burndown(load_side(Path(previous)), plan)
+            plan["previous"] = burndown(load_side(Path(previous), settings), plan)
     return plan
 
 
-def load_side(path: Path) -> Side:
-    """One side of a comparison: a plan.json as written, or an inventory planned now."""
+def load_side(path: Path, settings: Settings | None = None) -> Side:
+    """One side of a comparison: a plan.json as written, or an inventory planned now with `settings`."""
     plan = read_plan(path)
-    return side_of(plan if plan is not None else run_plan(path), path)
+    return side_of(plan if plan is not None else run_plan(path, settings), path)
+
+
+def compare(old: Path, new: Path) -> dict[str, Any]:
+    """`diff`: two plans or inventories compared. An inventory side is planned with the settings the
+    other side's plan.json recorded (the newer one's when both are plans), so both sides are judged
+    alike; two inventories are planned with the defaults."""
+    plans = {path: read_plan(path) for path in (old, new)}
+    recorded = [(p, plan["settings"]) for p, plan in plans.items() if plan and "settings" in plan]
+    settings = Settings.from_dict(recorded[-1][1], str(recorded[-1][0])) if recorded else None
+    sides = [side_of(plan if plan is not None else run_plan(p, settings), p) for p, plan in plans.items()]
+    return diff(sides[0], sides[1])
