@@ -2181,6 +2181,7 @@ def gateways_table() -> str:
     return "\n".join(lines)
 
 
+# The rule catalogue's codes in its order (planner/analysis/rules); tests/test_rules.py checks they match.
 CODES = (
     "EXPRESSROUTE",
     "COEXISTENCE",
@@ -2191,6 +2192,7 @@ CODES = (
     "CROSS_REGION",
     "CLASSIC_VNET",
     "NO_SUBNET_SPACE",
+    "TOO_MANY_SUBNETS",
     "PLAN_UNSUPPORTED",
     "P2S_POOL_NOT_RFC1918",
     "RESYNC_REQUIRED",

@@ -7,6 +7,8 @@ report is one entry.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,8 @@ from typing import Any
 import factory as f
 import pytest
 
-from planner.analysis.rules import RULES
+from planner.analysis.rules import GATEWAY_USES, RULES
+from planner.analysis.rules.base import Kind
 from planner.plan.pipeline import run_plan
 
 Resources = list[dict[str, Any]]
@@ -359,3 +362,71 @@ def test_regional_entries_are_not_mistaken_for_gateway_required(
     connection = f.vnet_connection(**props)
     resources = f.replace(f.base_tenant(), f.vnet_connection()["id"], connection)
     assert run_plan(f.write(tmp_path, resources))["apps"][0]["integration"] == integration
+
+
+# -- the catalogue is the one list of codes: everything else is derived from it or checked against it ------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _sections(markdown: str) -> dict[str, list[str]]:
+    """`## Heading` -> the `### CODE` headings under it, in order."""
+    out: dict[str, list[str]] = {}
+    current = ""
+    for line in markdown.splitlines():
+        if line.startswith("## "):
+            current = line[3:].strip()
+            out[current] = []
+        elif line.startswith("### "):
+            out.setdefault(current, []).append(line[4:].strip())
+    return out
+
+
+def test_codes_md_has_one_section_per_rule_under_its_kind() -> None:
+    sections = _sections((ROOT / "docs" / "codes.md").read_text(encoding="utf-8"))
+    for heading, kind in (("Limitations", "limitation"), ("Blockers", "blocker"), ("Findings", "finding")):
+        assert sections[heading] == [r.code for r in RULES if r.kind.value == kind], heading
+
+
+def test_codes_md_lists_every_gateway_use() -> None:
+    text = (ROOT / "docs" / "codes.md").read_text(encoding="utf-8").split("## Gateway uses", 1)[1]
+    listed = {m for m in re.findall(r"^\| `([A-Z0-9_]+)` \|", text, flags=re.M)}
+    assert listed == {use.code for use in GATEWAY_USES}
+
+
+def test_schema_enums_are_the_catalogue() -> None:
+    schema = json.loads((ROOT / "docs" / "plan.schema.json").read_text(encoding="utf-8"))
+    app = schema["properties"]["apps"]["items"]["properties"]
+    for key, kind in (("limitations", "limitation"), ("blockers", "blocker"), ("findings", "finding")):
+        assert app[key]["items"]["enum"] == [r.code for r in RULES if r.kind.value == kind], key
+    uses = schema["properties"]["gateways"]["items"]["properties"]["other_uses"]["items"]["enum"]
+    assert uses == [use.code for use in GATEWAY_USES]
+
+
+def test_sample_builder_and_fixture_know_every_code() -> None:
+    from planner.plan.build import codes_legend
+    from planner.samples import build_contoso
+
+    assert list(build_contoso.CODES) == [r.code for r in RULES]
+    fixture = json.loads((ROOT / "tests" / "fixtures" / "plan_small.json").read_text(encoding="utf-8"))
+    assert fixture["codes"] == codes_legend()
+
+
+def test_each_rule_is_complete_and_its_flags_fit_its_kind() -> None:
+    assert len({r.code for r in RULES}) == len(RULES)
+    assert len({u.code for u in GATEWAY_USES}) == len(GATEWAY_USES)
+    for rule in RULES:
+        assert re.fullmatch(r"[A-Z][A-Z0-9_]+", rule.code)
+        assert rule.title and rule.why and rule.fix and rule.finds and rule.learn.startswith("https://"), (
+            rule.code
+        )
+        assert rule.stage in ("analysis", "placement")
+        if rule.needs_work:
+            assert rule.kind == Kind.LIMITATION, rule.code
+        if rule.runbook_resolves:
+            assert rule.kind == Kind.BLOCKER, rule.code
+        assert rule.readiness_effect == {Kind.BLOCKER: "blocked"}.get(
+            rule.kind, "needs-work" if rule.needs_work else None
+        )
+    for use in GATEWAY_USES:
+        assert use.title and use.meaning and use.fix and use.serves, use.code

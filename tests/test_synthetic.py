@@ -16,6 +16,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from planner.analysis.rules import RULES
 from planner.cli import sample as cli_sample
 from planner.collect.scan import select_tasks
 from planner.core.errors import InputError
@@ -392,19 +393,13 @@ def test_manifest_counts_queries_and_subscriptions(
 
 # -- read by the planner ---------------------------------------------------------------------------------
 
-PLANNER_CODES = (
-    "EXPRESSROUTE",
-    "COEXISTENCE",
-    "SERVICE_ENDPOINTS",
-    "KEYVAULT_REFERENCES",
-    "CROSS_REGION",
-    "CLASSIC_VNET",
-    "NO_SUBNET_SPACE",
-    "PLAN_UNSUPPORTED",
-    "P2S_POOL_NOT_RFC1918",
-    "RESYNC_REQUIRED",
-    "GATEWAY_NOT_FOUND",
-)
+# Every code of the catalogue but these, which the generator does not build (each a rare shape):
+NOT_GENERATED = {
+    "LINUX": "a Linux app left with a gateway-required connection: rare, and covered by the Contoso sample",
+    "WINDOWS_CONTAINER": "Windows containers on gateway-required integration: covered by the Contoso sample",
+    "TOO_MANY_SUBNETS": "one plan reaching more VNets than its OS allows: covered by the Contoso sample",
+}
+PLANNER_CODES = tuple(rule.code for rule in RULES if rule.code not in NOT_GENERATED)
 
 
 def test_the_planner_reads_the_tenant_as_generated_and_meets_every_code(

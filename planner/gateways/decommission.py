@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from planner.analysis.analyse import AppResult
+from planner.analysis.rules import GATEWAY_USES
 from planner.analysis.rules.base import Evidence
 from planner.core.ids import norm_id
 from planner.gateways.prices import PriceTable, monthly_cost
 from planner.inventory.model import Gateway, Integration, Tenant, VnetConnection
 
-OTHER_USES = ("S2S", "VNET2VNET", "EXPRESSROUTE", "P2S_CLIENTS", "GATEWAY_TRANSIT")
+OTHER_USES = tuple(use.code for use in GATEWAY_USES)  # in the catalogue's order
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from planner.core.ids import norm_id, norm_location
 from planner.inventory.model import AppServicePlan, Subnet, Tenant, VirtualNetwork, id_segment, vnet_of_subnet
 from planner.placement import subnets as net
 
-PREFERRED_PREFIXLEN = 26  # Microsoft's recommendation for an integration subnet (azure-facts §4)
+PREFERRED_PREFIXLEN = net.RECOMMENDED_PREFIXLEN  # Microsoft's recommendation (azure-facts §4), defined once
 NEW_VNET_PREFIXLEN = 24
 
 
@@ -151,7 +151,11 @@ def sizing(
             instances, source = plan.capacity, "sku.capacity"
     if instances is None:
         # Not a guess at the instance count: /26 is Microsoft's recommendation when nothing is known.
-        return None, "plan not in the inventory: recommended /26", 2 ** (32 - PREFERRED_PREFIXLEN)
+        return (
+            None,
+            f"plan not in the inventory: recommended /{PREFERRED_PREFIXLEN}",
+            2 ** (32 - PREFERRED_PREFIXLEN),
+        )
     return instances, source, net.addresses_needed(instances, windows_container_apps)
 
 

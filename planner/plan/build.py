@@ -201,16 +201,16 @@ def codes_legend() -> dict[str, dict[str, str]]:
         }
         for r in RULES
     } | {
-        code: {
+        use.code: {
             "kind": "gateway-use",
-            "title": title,
-            "meaning": meaning,
-            "fix": fix,
-            "finds": meaning,
+            "title": use.title,
+            "meaning": use.meaning,
+            "fix": use.fix,
+            "finds": use.meaning,
             "doc": "docs/codes.md#gateway-uses-gatewaysother_uses",
             "learn_url": GATEWAY_DOC,
         }
-        for code, (title, meaning, fix) in GATEWAY_USES.items()
+        for use in GATEWAY_USES
     }
 
 

@@ -390,22 +390,12 @@ def _timeline(plan: Mapping[str, Any], waves: list[dict[str, Any]]) -> dict[str,
     }
 
 
-# Words for the gateway uses of design.md, for a plan whose legend (plan["codes"]) lacks them.
-GATEWAY_USES = {
-    "S2S": "site-to-site VPN",
-    "VNET2VNET": "VNet-to-VNet connection",
-    "EXPRESSROUTE": "ExpressRoute connection",
-    "P2S_CLIENTS": "point-to-site VPN users",
-    "GATEWAY_TRANSIT": "gateway transit for peered VNets",
-}
-
-
 def _use(code: str, codes: Mapping[str, Any], weak: bool = False) -> dict[str, str]:
     """A gateway use in words (the plan's legend first); `?` marks a weak signal."""
     info = codes.get(code) or {}
     return {
         "code": code,
-        "label": str(info.get("title") or GATEWAY_USES.get(code) or code) + ("?" if weak else ""),
+        "label": str(info.get("title") or code) + ("?" if weak else ""),
         "meaning": str(info.get("meaning") or ""),
     }
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from planner.analysis.rules import RULES
 from planner.core.ids import id_part
 from planner.runbook.steps import (
     AppContext,
@@ -40,14 +41,7 @@ NOTICE_DAYS = 7  # default start: the first Monday a week after the plan's date,
 CRITICAL_TAG_KEYS = ("criticality", "businesscriticality", "critical", "missioncritical")
 CRITICAL_TAG_VALUES = {"high", "critical", "missioncritical", "veryhigh", "tier0", "tier1", "true", "yes"}
 # Codes for which gateway-required integration cannot carry traffic today: the cutover loses nothing.
-NOT_WORKING_TODAY = (
-    "LINUX",
-    "WINDOWS_CONTAINER",
-    "EXPRESSROUTE",
-    "COEXISTENCE",
-    "GATEWAY_NOT_FOUND",
-    "P2S_POOL_NOT_RFC1918",
-)
+FAILS_TODAY = tuple(rule.code for rule in RULES if rule.fails_today)  # in the catalogue's order
 
 
 @dataclass
@@ -352,7 +346,7 @@ def _direct_reason(app: AppFacts) -> str:
         f"disconnect, then connect; {app.name} restarts and has no VNet access for typically 2-5 minutes. "
         "No staging slot to test on first, no tag asking for zero downtime, no blocker that needs a new plan."
     )
-    broken = [c for c in NOT_WORKING_TODAY if c in app.codes]
+    broken = [c for c in FAILS_TODAY if c in app.codes]
     if broken:
         text += (
             f" Gateway-required integration cannot carry traffic for it ({', '.join(broken)}), so the cutover takes "

@@ -8,7 +8,7 @@ rules` prints this catalogue and docs/codes.md explains it with examples.
 from __future__ import annotations
 
 from planner.analysis.rules import access, app, network
-from planner.analysis.rules.base import Kind, Rule
+from planner.analysis.rules.base import GatewayUse, Kind, Rule
 
 # Microsoft Learn pages the codes rest on (azure-facts.md source keys GW-DOC, VNI-DOC, MIG-DOC).
 GW_DOC = "https://learn.microsoft.com/azure/app-service/configure-gateway-required-vnet-integration"
@@ -16,35 +16,49 @@ VNI_DOC = "https://learn.microsoft.com/azure/app-service/overview-vnet-integrati
 MIG_DOC = "https://learn.microsoft.com/azure/app-service/migrate-gateway-based-vnet-integration"
 GATEWAY_DOC = "https://learn.microsoft.com/azure/vpn-gateway/point-to-site-about"
 
-# What else can use a VPN gateway (gateways[].other_uses); decided in planner/gateways/decommission.py.
-GATEWAY_USES: dict[str, tuple[str, str, str]] = {
-    "S2S": (
+# What else can use a VPN gateway (gateways[].other_uses), in display order; decided in
+# planner/gateways/decommission.py.
+GATEWAY_USES: tuple[GatewayUse, ...] = (
+    GatewayUse(
+        "S2S",
         "Site-to-site VPN",
         "An IPsec connection links the gateway to an on-premises network.",
         "Keep the gateway; remove only the App Service root certificates and, once no one uses it, SSTP.",
+        serves="site-to-site VPN connections to on-premises",
+        transit=True,
     ),
-    "VNET2VNET": (
+    GatewayUse(
+        "VNET2VNET",
         "VNet-to-VNet VPN",
         "A VNet-to-VNet connection uses the gateway.",
         "Keep the gateway, or replace the connection with VNet peering before deleting it.",
+        serves="VNet-to-VNet connections",
+        transit=True,
     ),
-    "EXPRESSROUTE": (
+    GatewayUse(
+        "EXPRESSROUTE",
         "ExpressRoute connection",
         "An ExpressRoute connection names the gateway.",
         "Keep the gateway.",
+        serves="ExpressRoute",
+        transit=True,
     ),
-    "P2S_CLIENTS": (
+    GatewayUse(
+        "P2S_CLIENTS",
         "Other point-to-site users",
         "Root certificates that match no app, AAD or RADIUS authentication, or IKEv2/OpenVPN clients: people "
         "or devices connect with point-to-site VPN.",
         "Keep the gateway; move those users from SSTP to IKEv2 or OpenVPN before 2027-03-31.",
+        serves="point-to-site VPN users other than App Service",
     ),
-    "GATEWAY_TRANSIT": (
+    GatewayUse(
+        "GATEWAY_TRANSIT",
         "Gateway transit for peered VNets",
         "A peered VNet reaches on-premises through this gateway (allowGatewayTransit / useRemoteGateways).",
         "Keep the gateway.",
+        serves="peered VNets that reach on-premises through it (gateway transit)",
     ),
-}
+)
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -56,6 +70,8 @@ RULES: tuple[Rule, ...] = (
         "even in coexistence mode: the app cannot reach on-premises through ExpressRoute today.",
         fix="Regional integration uses normal VNet routing, so ExpressRoute (and BGP routes from it) "
         "reach the app's traffic once it is moved.",
+        fails_today=True,
+        reaches_on_premises=True,
         learn=GW_DOC,
     ),
     Rule(
@@ -66,6 +82,7 @@ RULES: tuple[Rule, ...] = (
         why="The GatewaySubnet holds an ExpressRoute and a VPN gateway; gateway-required integration is not "
         "supported in coexistence mode.",
         fix="Move to regional integration; the VPN gateway may still be needed for site-to-site failover.",
+        fails_today=True,
         learn=GW_DOC,
     ),
     Rule(
@@ -76,6 +93,7 @@ RULES: tuple[Rule, ...] = (
         why="Gateway-required integration works only for Windows apps: a Linux app with a gateway-required "
         "connection is a leftover that carries no traffic.",
         fix="Regional integration supports Linux; connect the app to the target subnet.",
+        fails_today=True,
         learn=GW_DOC,
     ),
     Rule(
@@ -86,6 +104,7 @@ RULES: tuple[Rule, ...] = (
         why="Gateway-required integration does not work from Windows containers.",
         fix="Regional integration supports Windows containers; size the subnet with one extra address per "
         "app per instance. Key Vault references and image pulls are not routed through it.",
+        fails_today=True,
         learn=VNI_DOC,
     ),
     Rule(
@@ -97,6 +116,7 @@ RULES: tuple[Rule, ...] = (
         "from the point-to-site pool through the gateway and cannot use service endpoints.",
         fix="Enable the same service endpoints on the new integration subnet and add that subnet to each "
         "resource's virtual network rules before switching.",
+        needs_work=True,
         learn=VNI_DOC,
     ),
     Rule(
@@ -108,6 +128,7 @@ RULES: tuple[Rule, ...] = (
         "public access; regional integration retries them through the VNet.",
         fix="Allow the new integration subnet on the vault (service endpoint rule) or reach it through a "
         "private endpoint; check keyVaultReferenceIdentity has access.",
+        needs_work=True,
         learn=VNI_DOC,
     ),
     Rule(
@@ -118,6 +139,7 @@ RULES: tuple[Rule, ...] = (
         why="Regional integration needs a VNet in the app's own region.",
         fix="Create (or reuse) a VNet in the app's region, peer it with the old VNet (global peering, "
         "forwarded traffic allowed, gateway transit if on-premises is reached through it), integrate there.",
+        runbook_resolves=True,
         learn=MIG_DOC,
     ),
     Rule(
@@ -128,6 +150,7 @@ RULES: tuple[Rule, ...] = (
         why="Regional integration cannot reach a classic VNet, not even across peering; gateway-required "
         "was the only way.",
         fix="Migrate the classic VNet (and what runs in it) to Azure Resource Manager first, then plan again.",
+        runbook_resolves=True,
         learn=VNI_DOC,
     ),
     Rule(
@@ -140,6 +163,7 @@ RULES: tuple[Rule, ...] = (
         fix="Add the proposed range to the VNet's address space (and to peerings' remote address spaces), "
         "then create the subnet there.",
         stage="placement",
+        runbook_resolves=True,
         learn=VNI_DOC,
     ),
     Rule(
@@ -152,6 +176,7 @@ RULES: tuple[Rule, ...] = (
         fix="Peer the extra VNets with one target VNet and integrate all apps of the plan there, or move some "
         "apps to another plan (blue-green).",
         stage="placement",
+        runbook_resolves=True,
         learn=VNI_DOC,
     ),
     Rule(
@@ -162,6 +187,7 @@ RULES: tuple[Rule, ...] = (
         why="The plan's tier, or the scale unit it runs on, cannot use regional integration.",
         fix="Scale the plan to a tier that supports it (e.g. PremiumV3; on Basic/Standard old scale units "
         "recreate the plan as PremiumV3 and scale down), or move the apps to a new plan (blue-green).",
+        runbook_resolves=True,
         learn=MIG_DOC,
     ),
     Rule(
@@ -173,6 +199,7 @@ RULES: tuple[Rule, ...] = (
         "traffic from this pool may not reach the VNet.",
         fix="Nothing to fix if the app moves now: regional integration uses the subnet's addresses. "
         "Until then, change the pool to an RFC 1918 range.",
+        fails_today=True,
         learn=GW_DOC,
     ),
     Rule(
@@ -194,11 +221,18 @@ RULES: tuple[Rule, ...] = (
         why="Gateway-required integration rides on a VPN gateway with SSTP point-to-site; none was found "
         "in the integrated VNet, so the connection is probably broken already.",
         fix="Check the app's connectivity now; regional integration needs no gateway.",
+        fails_today=True,
         learn=GW_DOC,
     ),
 )
 
 BY_CODE = {rule.code: rule for rule in RULES}
+USES_BY_CODE = {use.code: use for use in GATEWAY_USES}
+
+
+def codes_where(flag: str) -> frozenset[str]:
+    """The codes whose rule has `flag` set (e.g. "fails_today")."""
+    return frozenset(rule.code for rule in RULES if getattr(rule, flag))
 
 
 def get_rules() -> tuple[Rule, ...]:

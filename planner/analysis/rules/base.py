@@ -125,7 +125,12 @@ Check = Callable[[AppContext], Verdict]
 
 @dataclass(frozen=True)
 class Rule:
-    """A code, its list, and the check that decides it. The check's docstring documents the rule."""
+    """Everything about one code: its list, its words, the check that decides it and what it means
+    downstream (readiness, the runbook). The check's docstring documents what it looks at.
+
+    Nothing outside the catalogue keeps a list of codes: a stage that treats some codes alike reads
+    one of these flags, so a new code is one `Rule` (plus its docs and tests).
+    """
 
     code: str
     kind: Kind
@@ -135,12 +140,40 @@ class Rule:
     fix: str
     stage: str = "analysis"  # "placement": decided after target subnets are placed
     learn: str = ""  # the Microsoft Learn page that documents the behaviour
+    # A limitation whose move needs extra steps (readiness "needs-work"); the others are what the move fixes.
+    needs_work: bool = False
+    # Gateway-required integration cannot carry this app's traffic today: the cutover takes nothing away.
+    fails_today: bool = False
+    # A blocker the runbook's own steps resolve (new plan, address space, peering, migration); any other
+    # blocker stops the app's steps at a manual step.
+    runbook_resolves: bool = False
+    # On-premises is reached through the integrated VNet's gateway: a new VNet must peer with gateway transit.
+    # (COEXISTENCE does not carry it: an ExpressRoute gateway beside the VPN one always raises EXPRESSROUTE too.)
+    reaches_on_premises: bool = False
 
     @property
     def finds(self) -> str:
         return inspect.cleandoc(self.check.__doc__ or "")
 
     @property
-    def needs_work(self) -> bool:
-        """Limitations that add steps to the move (the others are what the move fixes)."""
-        return self.code in ("SERVICE_ENDPOINTS", "KEYVAULT_REFERENCES")
+    def readiness_effect(self) -> str | None:
+        """What a `yes` does to the app's readiness: "blocked", "needs-work" or nothing."""
+        if self.kind == Kind.BLOCKER:
+            return "blocked"
+        return "needs-work" if self.needs_work else None
+
+
+@dataclass(frozen=True)
+class GatewayUse:
+    """Something other than App Service that uses a VPN gateway (gateways[].other_uses).
+
+    Decided in planner/gateways/decommission.py; listed here so every output uses the same words.
+    """
+
+    code: str
+    title: str  # "Site-to-site VPN"
+    meaning: str  # what the evidence shows
+    fix: str  # what to do about the gateway
+    serves: str  # completes "the gateway also serves ...": "site-to-site VPN connections to on-premises"
+    # Reaches on-premises or other VNets through the gateway: a new VNet must peer with gateway transit.
+    transit: bool = False

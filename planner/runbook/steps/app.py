@@ -13,6 +13,7 @@ import ipaddress
 import json
 from dataclasses import replace
 
+from planner.analysis.rules import codes_where
 from planner.core.ids import id_part, same_id
 from planner.runbook.steps.context import AppContext, Shared
 from planner.runbook.steps.facts import AppFacts, PlanRoute
@@ -30,12 +31,12 @@ SCALE_DOWN_TIERS = {"basic", "standard", "premiumv2"}
 
 
 # Blockers whose removal the steps below carry out; any other blocker gets a manual step with its fix.
-HANDLED_BLOCKERS = {"CROSS_REGION", "CLASSIC_VNET", "NO_SUBNET_SPACE", "PLAN_UNSUPPORTED", "TOO_MANY_SUBNETS"}
+RESOLVED_BLOCKERS = codes_where("runbook_resolves")  # the others stop the app's steps at a manual step
 
 
 def build_app_steps(app: AppFacts, ctx: AppContext, shared: Shared) -> list[Step]:
     """Every step for one app or slot, in the order to run them."""
-    steps = [_other_blocker(app, code, ctx) for code in app.blockers if code not in HANDLED_BLOCKERS]
+    steps = [_other_blocker(app, code, ctx) for code in app.blockers if code not in RESOLVED_BLOCKERS]
     steps += classic_migration(app, ctx, shared)
     if ctx.strategy.mode == "blue-green":
         steps += _blue_green(app, ctx, shared)

@@ -13,17 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from planner.analysis.rules import USES_BY_CODE
 from planner.core.ids import id_part, last_segment
 from planner.runbook.steps.facts import GatewayFacts
 from planner.runbook.steps.step import Step, arm_url, az
-
-USE_TEXT = {
-    "S2S": "site-to-site VPN connections to on-premises",
-    "VNET2VNET": "VNet-to-VNet connections",
-    "EXPRESSROUTE": "ExpressRoute",
-    "P2S_CLIENTS": "point-to-site VPN users other than App Service",
-    "GATEWAY_TRANSIT": "peered VNets that reach on-premises through it (gateway transit)",
-}
 
 
 @dataclass(frozen=True)
@@ -283,7 +276,8 @@ def _retire_pool_rules(gw: GatewayFacts) -> Step:
 
 
 def _keep(gw: GatewayFacts) -> Step:
-    uses = [USE_TEXT.get(u, u) for u in gw.other_uses] or ["uses the analysis reported"]
+    uses = [USES_BY_CODE[u].serves if u in USES_BY_CODE else u for u in gw.other_uses]
+    uses = uses or ["uses the analysis reported"]
     return Step(
         phase="keep",
         title=f"Keep gateway {gw.name}: it also serves {', '.join(uses)}",

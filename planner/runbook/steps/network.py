@@ -9,6 +9,7 @@ read-only check that points back to it (`Shared` in planner.runbook.steps.contex
 
 from __future__ import annotations
 
+from planner.analysis.rules import GATEWAY_USES, codes_where
 from planner.core.ids import id_part, last_segment, same_id
 from planner.runbook.steps.context import AppContext, Shared
 from planner.runbook.steps.facts import AppFacts, GatewayFacts, KeyVaultRef, RuledResource
@@ -19,7 +20,10 @@ from planner.runbook.steps.step import Step, az
 DELEGATION = "Microsoft.Web/serverFarms"
 NETWORK_API = "2024-05-01"  # the Microsoft.Network API version of the Bicep types azure-facts §6 cites
 # Uses of the old VNet's gateway that mean on-premises (or other VNets) are reached through it.
-TRANSIT_USES = frozenset({"S2S", "EXPRESSROUTE", "VNET2VNET"})
+TRANSIT_USES = frozenset(use.code for use in GATEWAY_USES if use.transit)
+ON_PREMISES_CODES = codes_where(
+    "reaches_on_premises"
+)  # limitations: on-premises is reached through the gateway
 READ_ONLY = "Nothing to undo: read-only."
 
 
@@ -93,7 +97,7 @@ def restricted_vaults(app: AppFacts) -> list[KeyVaultRef]:
 def needs_gateway_transit(app: AppFacts, gateway: GatewayFacts | None) -> bool:
     """On-premises (or other VNets) are reached through the old VNet's gateway: peer with transit."""
     uses = set(app.gateway_other_uses) | (set(gateway.other_uses) if gateway else set())
-    return bool(uses & TRANSIT_USES) or bool({"EXPRESSROUTE", "COEXISTENCE"} & set(app.limitations))
+    return bool(uses & TRANSIT_USES) or bool(ON_PREMISES_CODES & set(app.limitations))
 
 
 def _new_vnet_check(app: AppFacts, place: Place) -> Step:
@@ -585,7 +589,7 @@ def firewall_step(app: AppFacts, place: Place, ctx: AppContext) -> Step:
     pools = list(app.p2s_pools or (ctx.gateway.p2s_pools if ctx.gateway else ())) or ["<P2S_POOL>"]
     condition = " or ".join(f"tostring(properties) contains '{p}'" for p in pools)
     onprem_uses = sorted(
-        (set(app.gateway_other_uses) | set(app.limitations)) & (TRANSIT_USES | {"EXPRESSROUTE"})
+        (set(app.gateway_other_uses) & TRANSIT_USES) | (set(app.limitations) & ON_PREMISES_CODES)
     )
     onprem = ""
     if onprem_uses:
