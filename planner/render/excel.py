@@ -41,8 +41,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.core.memory import bulk_allocation
 from planner.render.common import as_date as _date
-from planner.render.common import governance_lines, portal_url, subscription_label, subscription_labels
+from planner.render.common import governance_lines, portal_url, subscription_label
 from planner.render.common import last_segment as _last
+from planner.render.schedule import Schedule, Wave, schedule_of
 
 Row = dict[str, Any]
 Plan = Mapping[str, Any]
@@ -136,16 +137,11 @@ def _all_columns(spec: SheetSpec) -> tuple[Column, ...]:
 
 @dataclass
 class _Lookups:
-    """The plan plus the indexes the row sources need (names by id, waves by number)."""
+    """The plan and its schedule view (planner/render/schedule.py: names by id, waves by number)."""
 
     plan: Plan
-    app_names: dict[str, str] = field(default_factory=dict)
-    gateway_names: dict[str, str] = field(default_factory=dict)
-    plan_names: dict[str, str] = field(default_factory=dict)
-    waves: dict[int, Mapping[str, Any]] = field(default_factory=dict)
-    sub_names: dict[str, str] = field(default_factory=dict)
+    schedule: Schedule
     notes: list[str] = field(default_factory=list)  # written to Summary: truncations and the like
-    sub_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def portal(self) -> str | None:
@@ -153,33 +149,21 @@ class _Lookups:
         cloud = self.plan.get("cloud")
         return cloud.get("portal") if isinstance(cloud, Mapping) else None
 
-    @classmethod
-    def build(cls, plan: Plan) -> _Lookups:
-        """Index the plan once."""
-        lk = cls(plan)
-        for app in plan.get("apps") or ():
-            lk.app_names[str(app.get("id", "")).lower()] = app.get("name") or _last(app.get("id"))
-            if app.get("plan_id"):
-                lk.plan_names[str(app["plan_id"]).lower()] = app.get("plan_name") or _last(app["plan_id"])
-        for gw in plan.get("gateways") or ():
-            lk.gateway_names[str(gw.get("id", "")).lower()] = gw.get("name") or _last(gw.get("id"))
-        for wave in plan.get("waves") or ():
-            if isinstance(wave.get("number"), int):
-                lk.waves[wave["number"]] = wave
-        for sub in plan.get("subscriptions") or ():
-            lk.sub_names[str(sub.get("id", "")).lower()] = sub.get("name") or ""
-        lk.sub_labels = subscription_labels(plan)
-        return lk
+    @property
+    def sub_labels(self) -> dict[str, str]:
+        return self.schedule.subscription_labels
 
     def app_name(self, app_id: str | None) -> str:
-        return self.app_names.get(str(app_id).lower()) or _last(app_id)
+        return self.schedule.app_name(app_id)
 
     def gateway_name(self, gw_id: str | None) -> str:
-        return self.gateway_names.get(str(gw_id).lower()) or _last(gw_id)
+        return self.schedule.gateway_name(gw_id)
+
+    def plan_name(self, plan_id: Any) -> str:
+        return self.schedule.plan_names.get(str(plan_id).lower()) or _last(plan_id)
 
     def wave_end(self, number: Any) -> dt.date | None:
-        wave = self.waves.get(number) if isinstance(number, int) else None
-        return _date(wave.get("end")) if wave else None
+        return self.schedule.wave_end(number)
 
     def code_title(self, code: str) -> str:
         info = (self.plan.get("codes") or {}).get(code) or {}
@@ -253,22 +237,15 @@ def _app_rows(lk: _Lookups) -> Iterator[Row]:
 
 
 def _step_rows(lk: _Lookups) -> Iterator[Row]:
-    """Steps of every app and gateway, wave by wave (unscheduled ones last), in step order."""
-    by_wave: dict[Any, list[tuple[str, Mapping[str, Any]]]] = {}
-    for app in _gateway_required(lk.plan):
-        if app.get("steps"):
-            by_wave.setdefault(app.get("wave"), []).append(("slot" if app.get("slot") else "app", app))
-    for gw in lk.plan.get("gateways") or ():
-        if gw.get("steps"):
-            by_wave.setdefault(gw.get("removal_wave"), []).append(("gateway", gw))
-    order = sorted(by_wave, key=lambda w: (not isinstance(w, int), w if isinstance(w, int) else 0))
-    for wave in order:
-        for kind, owner in by_wave[wave]:
+    """Steps of every app and gateway, wave by wave (unscheduled ones last), in the order they run."""
+    for wave in lk.schedule.waves:
+        for owner in wave.owners():
+            kind = "gateway" if owner in wave.gateways else ("slot" if owner.get("slot") else "app")
             sub_id = str(owner.get("subscription_id") or "")
             for step in owner.get("steps") or ():
                 commands = _join(step.get("commands"), "\n")
                 yield {
-                    "wave": wave,
+                    "wave": wave.number,
                     "target": owner.get("name") or _last(owner.get("id")),
                     "kind": kind,
                     "subscription": subscription_label(lk.sub_labels, sub_id, owner.get("subscription_name")),
@@ -280,7 +257,7 @@ def _step_rows(lk: _Lookups) -> Iterator[Row]:
                     "bicep": step.get("bicep") or "",
                     "validation": step.get("validation"),
                     "rollback": step.get("rollback"),
-                    "due": lk.wave_end(wave),
+                    "due": wave.end,
                 }
 
 
@@ -324,7 +301,7 @@ def _subnet_rows(lk: _Lookups) -> Iterator[Row]:
             "new_vnet": _yes(sn.get("new_vnet")),
             "address_space_addition": sn.get("address_space_addition"),
             "addresses_needed": sn.get("addresses_needed"),
-            "plans": _join(lk.plan_names.get(str(p).lower()) or _last(p) for p in sn.get("plan_ids") or ()),
+            "plans": _join(lk.plan_name(p) for p in sn.get("plan_ids") or ()),
             "apps_count": len(app_ids),
             "apps": _join(lk.app_name(a) for a in app_ids),
             "vnet_url": portal_url(sn.get("vnet_id"), lk.portal),
@@ -792,7 +769,7 @@ def _write_summary(ws: Any, lk: _Lookups, st: _Styles) -> None:
             ),
             None,
             st.cell(
-                f"{len(lk.waves)} waves of {schedule.get('wave_days', '?')} working days"
+                f"{len(lk.schedule.scheduled)} waves of {schedule.get('wave_days', '?')} working days"
                 + (": THE PLAN ENDS AFTER THE DEADLINE" if late else ""),
                 "warn" if late else "note",
             ),
@@ -826,28 +803,24 @@ def _write_summary(ws: Any, lk: _Lookups, st: _Styles) -> None:
         put(st.cell(label, "colour:" + key), st.cell(readiness.get(key, 0), "sint"))
     last_ready = row_no
 
-    waves = sorted(lk.waves.values(), key=lambda w: w["number"])
+    waves = lk.schedule.scheduled
     first_wave = last_wave = 0
     if waves:
         section("Waves")
         head = ("Name", "Wave", "Ready", "Needs work", "Blocked", "Start", "End", "Gateways removed")
         put(*(st.cell(h, "head") for h in head))
-        per_wave: dict[Any, dict[str, int]] = {}
-        for app in _gateway_required(plan):
-            bucket = per_wave.setdefault(app.get("wave"), {})
-            bucket[app.get("readiness") or ""] = bucket.get(app.get("readiness") or "", 0) + 1
         first_wave = row_no + 1
         for wave in waves:
-            counts = per_wave.get(wave["number"], {})
+            counts = wave.readiness
             put(
                 st.cell(_wave_name(wave)),
-                st.cell(wave["number"], "sint"),
+                st.cell(wave.number, "sint"),
                 st.cell(counts.get("ready", 0), "sint"),
                 st.cell(counts.get("needs-work", 0), "sint"),
                 st.cell(counts.get("blocked", 0), "sint"),
-                st.cell(_date(wave.get("start")), "sdate"),
-                st.cell(_date(wave.get("end")), "sdate"),
-                st.cell(len(wave.get("gateway_ids") or ()), "sint"),
+                st.cell(wave.start, "sdate"),
+                st.cell(wave.end, "sdate"),
+                st.cell(len(wave.gateways), "sint"),
             )
         last_wave = row_no
 
@@ -924,13 +897,13 @@ def _write_summary(ws: Any, lk: _Lookups, st: _Styles) -> None:
     _add_summary_charts(ws, chart_row, (first_ready, last_ready), (first_wave, last_wave))
 
 
-def _wave_name(wave: Mapping[str, Any]) -> str:
+def _wave_name(wave: Wave) -> str:
     """A wave's name without a leading "Wave N" (the number has its own column)."""
-    name, prefix = str(wave.get("name") or ""), f"wave {wave.get('number')}"
+    name, prefix = wave.name, f"wave {wave.number}"
     if name.lower().startswith(prefix):
         name = name[len(prefix) :].lstrip(" —–-:·")
         name = name[:1].upper() + name[1:]
-    return name or f"Wave {wave.get('number')}"
+    return name or f"Wave {wave.number}"
 
 
 def _when(value: Any) -> str:
@@ -1149,15 +1122,15 @@ SHEETS: tuple[SheetSpec, ...] = (
 )
 
 
-def write_workbook(plan: dict, path: Path) -> None:
+def write_workbook(plan: dict, path: Path, schedule: Schedule | None = None) -> None:
     """Write the plan as an Excel workbook at `path`, atomically (a failure leaves no file behind)."""
     path = Path(path)
     with bulk_allocation():
-        _write_workbook(plan, path)
+        _write_workbook(plan, path, schedule or schedule_of(plan))
 
 
-def _write_workbook(plan: dict, path: Path) -> None:
-    lk = _Lookups.build(plan)
+def _write_workbook(plan: dict, path: Path, schedule: Schedule) -> None:
+    lk = _Lookups(plan, schedule)
     wb = Workbook(write_only=True)
     wb.properties.creator = f"vnet-planner {plan.get('tool_version', '')}".strip()
     wb.properties.title = "VNet integration migration plan"

@@ -29,6 +29,7 @@ from markupsafe import Markup
 from planner.render.common import as_date as _date
 from planner.render.common import governance_lines, portal_url, subscription_label, subscription_labels
 from planner.render.common import last_segment as _last
+from planner.render.schedule import Schedule, Wave, schedule_of
 
 _DATA_MARK = "\x00plan-data\x00"  # where the streamed JSON goes in the rendered template
 LEARN_MIGRATE = "https://learn.microsoft.com/azure/app-service/migrate-gateway-based-vnet-integration"
@@ -253,53 +254,34 @@ def _banner(plan: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _waves(plan: Mapping[str, Any], apps: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Wave sections in order, with their readiness mix and gateways; unscheduled apps last."""
-    per_wave: dict[Any, dict[str, int]] = {}
-    steps: dict[Any, int] = {}
-    for app in apps:
-        mix = per_wave.setdefault(app.get("wave"), {})
-        mix[app.get("readiness") or ""] = mix.get(app.get("readiness") or "", 0) + 1
-        steps[app.get("wave")] = steps.get(app.get("wave"), 0) + len(app.get("steps") or ())
-    gateways_by_wave: dict[Any, list[str]] = {}
-    for gw in _gateways(plan):
-        if gw.get("steps") or gw.get("removal_wave") is not None:
-            gateways_by_wave.setdefault(gw.get("removal_wave"), []).append(
-                gw.get("name") or _last(gw.get("id"))
-            )
-        steps[gw.get("removal_wave")] = steps.get(gw.get("removal_wave"), 0) + len(gw.get("steps") or ())
-    out = []
-    known = set()
-    for wave in sorted(plan.get("waves") or (), key=lambda w: w.get("number") or 0):
-        number = wave.get("number")
-        known.add(number)
-        out.append(_wave_view(number, wave, per_wave.get(number, {}), gateways_by_wave.get(number, [])))
-    for number in sorted((n for n in per_wave if n not in known and n is not None), key=str):
-        out.append(_wave_view(number, {}, per_wave[number], gateways_by_wave.get(number, [])))
-    if None in per_wave or None in gateways_by_wave:
-        out.append(_wave_view(None, {}, per_wave.get(None, {}), gateways_by_wave.get(None, [])))
-    for view in out:
-        view["steps"] = steps.get(view["number"], 0)
-    return out
+def _waves(schedule: Schedule) -> list[dict[str, Any]]:
+    """Wave sections in order, with their readiness mix and gateways; unscheduled work last."""
+    return [
+        {
+            **_wave_view(
+                wave.number, wave, wave.readiness, [schedule.gateway_name(g.get("id")) for g in wave.gateways]
+            ),
+            "steps": wave.steps,
+        }
+        for wave in schedule.waves
+    ]
 
 
-def _wave_view(
-    number: Any, wave: Mapping[str, Any], mix: Mapping[str, int], gateways: list[str]
-) -> dict[str, Any]:
+def _wave_view(number: Any, wave: Wave, mix: Mapping[str, int], gateways: list[str]) -> dict[str, Any]:
     apps = sum(mix.values())
     parts = [f"{mix[key]} {label.lower()}" for key, label in READINESS if mix.get(key)]
     unscheduled = "apps without a wave" if apps else "gateway work without a wave"
-    name = str(wave.get("name") or "")
+    name = wave.name
     if number is not None and name.lower().startswith(f"wave {number}".lower()):
         name = name[len(f"wave {number}") :].lstrip(" —–-:·")
         name = name[:1].upper() + name[1:]  # "Wave 1 — ready: ..." under "Wave 1"
     return {
         "counts": dict(mix),
         "number": number,
-        "key": "none" if number is None else str(number),
+        "key": wave.key,
         "title": f"Wave {number}" if number is not None else "Not scheduled",
         "name": name or ("" if number is not None else unscheduled),
-        "dates": _span(wave.get("start"), wave.get("end")) if wave else "",
+        "dates": _span(wave.start, wave.end) if wave.start or wave.end else "",
         "apps": apps,
         "mix": ", ".join(parts),
         "gateways": gateways,
@@ -333,13 +315,11 @@ def _mix_chart(waves: list[dict[str, Any]]) -> dict[str, Any]:
     return {"width": label_w + plot_w + 50, "height": top + len(rows) * row_h + 6, "rows": rows}
 
 
-def _timeline(plan: Mapping[str, Any], waves: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _timeline(
+    plan: Mapping[str, Any], schedule: Schedule, waves: list[dict[str, Any]]
+) -> dict[str, Any] | None:
     """Geometry of the schedule chart: a bar per wave on a date axis, with plan date and deadline."""
-    dated = []
-    for wave in plan.get("waves") or ():
-        start, end = _date(wave.get("start")), _date(wave.get("end"))
-        if start and end:
-            dated.append((wave, start, end))
+    dated = [(wave, wave.start, wave.end) for wave in schedule.scheduled if wave.start and wave.end]
     retirement = _date(plan.get("retirement_date"))
     as_of = _date(plan.get("as_of") or str(plan.get("generated_at") or "")[:10])
     if not dated or not retirement:
@@ -363,14 +343,14 @@ def _timeline(plan: Mapping[str, Any], waves: list[dict[str, Any]]) -> dict[str,
     by_number = {w["number"]: w for w in waves}
     rows: list[dict[str, Any]] = []
     for i, (wave, start, end) in enumerate(dated):
-        view = by_number.get(wave.get("number"), {})
+        view = by_number.get(wave.number, {})
         rows.append(
             {
                 "y": round(top + i * row_h, 2),
                 "x": x(start),
                 "w": max(3.0, round(x(end + dt.timedelta(days=1)) - x(start), 2)),
-                "label": f"Wave {wave.get('number')}",
-                "dates": _span(wave.get("start"), wave.get("end")),
+                "label": f"Wave {wave.number}",
+                "dates": _span(start, end),
                 "apps": view.get("apps", 0),
                 "late": end > retirement,
             }
@@ -506,8 +486,9 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
-def _render(plan: Mapping[str, Any], out: TextIO) -> None:
+def _render(plan: Mapping[str, Any], out: TextIO, schedule: Schedule | None = None) -> None:
     """Write the page: the template around the data block, then the data streamed into it."""
+    schedule = schedule or schedule_of(plan)
     apps = [a for a in plan.get("apps") or () if a.get("integration") == "gateway-required"]
     summary = plan.get("summary") or {}
     prices = plan.get("prices") or {}
@@ -516,7 +497,7 @@ def _render(plan: Mapping[str, Any], out: TextIO) -> None:
     app_names = {
         str(a.get("id") or "").lower(): a.get("name") or _last(a.get("id")) for a in plan.get("apps") or ()
     }
-    waves = _waves(plan, apps)
+    waves = _waves(schedule)
     readiness = summary.get("readiness") or {
         key: sum(1 for a in apps if a.get("readiness") == key) for key, _ in READINESS
     }
@@ -543,7 +524,7 @@ def _render(plan: Mapping[str, Any], out: TextIO) -> None:
             {"key": key, "label": label, "n": int(readiness.get(key) or 0)} for key, label in READINESS
         ],
         "mix": _mix_chart(waves),
-        "timeline": _timeline(plan, waves),
+        "timeline": _timeline(plan, schedule, waves),
         "waves": waves,
         "gateways": _gateway_rows(plan, app_names, currency),
         "currency": currency,
@@ -583,13 +564,13 @@ def render_html(plan: Mapping[str, Any]) -> str:
     return out.getvalue()
 
 
-def write_html(plan: dict, path: Path) -> None:
+def write_html(plan: dict, path: Path, schedule: Schedule | None = None) -> None:
     """Write the runbook page at `path`, atomically (a failure leaves no file behind)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or Path("."))
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            _render(plan, out)
+            _render(plan, out, schedule)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -16,6 +16,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from planner.render.schedule import Schedule, schedule_of
+
 
 class Format(StrEnum):
     JSON = "json"
@@ -30,6 +32,7 @@ class _Renderer:
     module: str
     function: str
     filename: str | None  # None: the renderer writes into a folder of its own
+    schedule: bool = False  # takes the schedule view (planner/render/schedule.py) built once for all
 
 
 RENDERERS: dict[Format, list[_Renderer]] = {
@@ -38,9 +41,9 @@ RENDERERS: dict[Format, list[_Renderer]] = {
         _Renderer("planner.render.csv", "write_apps_csv", "apps.csv"),
         _Renderer("planner.render.csv", "write_gateways_csv", "gateways.csv"),
     ],
-    Format.XLSX: [_Renderer("planner.render.excel", "write_workbook", "plan.xlsx")],
-    Format.HTML: [_Renderer("planner.render.html", "write_html", "runbook.html")],
-    Format.SCRIPTS: [_Renderer("planner.render.scripts", "write_scripts", None)],
+    Format.XLSX: [_Renderer("planner.render.excel", "write_workbook", "plan.xlsx", schedule=True)],
+    Format.HTML: [_Renderer("planner.render.html", "write_html", "runbook.html", schedule=True)],
+    Format.SCRIPTS: [_Renderer("planner.render.scripts", "write_scripts", None, schedule=True)],
 }
 DEFAULT_FORMATS = (Format.JSON, Format.CSV, Format.XLSX, Format.HTML)
 
@@ -75,17 +78,22 @@ def write_outputs(
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".vnet-planner-", dir=out_dir))
     produced: list[str] = []
+    view: Schedule | None = None
     try:
         for fmt in formats:
             for renderer in RENDERERS[fmt]:
                 function = getattr(importlib.import_module(renderer.module), renderer.function)
+                extra: tuple[Schedule, ...] = ()
+                if renderer.schedule:
+                    view = view or schedule_of(plan)
+                    extra = (view,)
                 if renderer.filename is None:
                     folder = staging / "scripts"
                     folder.mkdir()
-                    function(plan, folder)
+                    function(plan, folder, *extra)
                     produced.append("scripts")
                 else:
-                    function(plan, staging / renderer.filename)
+                    function(plan, staging / renderer.filename, *extra)
                     produced.append(renderer.filename)
                 if on_file:
                     on_file(produced[-1])
