@@ -11,8 +11,13 @@ from typing import Any
 import openpyxl
 import pytest
 
-from planner.render import excel
-from planner.render.excel import SHEETS, STATUS_CHOICES, portal_url, write_workbook
+from planner.render.common import portal_url
+from planner.render.excel import spec as excel_spec
+from planner.render.excel import tables as excel_tables
+from planner.render.excel import workbook as excel_workbook
+from planner.render.excel import write_workbook
+from planner.render.excel.sheets import SHEETS
+from planner.render.excel.spec import STATUS_CHOICES, SheetSpec, all_columns
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "plan_small.json"
@@ -60,7 +65,7 @@ def test_sheets_come_from_the_spec_table_in_order(book: openpyxl.Workbook) -> No
 @pytest.mark.parametrize("spec", [s for s in SHEETS if s.rows is not None], ids=lambda s: s.name)
 def test_table_sheets_have_headers_table_filter_and_frozen_header(book: openpyxl.Workbook, spec: Any) -> None:
     ws = book[spec.name]
-    expected = [c.header for c in excel._all_columns(spec)]
+    expected = [c.header for c in all_columns(spec)]
     assert header(ws) == expected
     assert ws.freeze_panes == spec.freeze
     (table,) = ws.tables.values()
@@ -203,7 +208,7 @@ def test_illegal_characters_are_replaced_and_long_text_truncated(tmp_path: Path)
     long = [c.value for c in column(book["Steps"], "Validation") if c.value and c.value.startswith("vvv")]
     assert (
         len(long) == 1
-        and len(long[0]) <= excel.EXCEL_MAX_TEXT
+        and len(long[0]) <= excel_spec.EXCEL_MAX_TEXT
         and long[0].endswith("(truncated; see plan.json)")
     )
 
@@ -222,8 +227,8 @@ def test_empty_plan_still_gives_valid_tables(tmp_path: Path) -> None:
 def test_link_limit_and_row_limit_degrade_with_a_note(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(excel, "MAX_LINKS_PER_SHEET", 3)
-    monkeypatch.setattr(excel, "EXCEL_MAX_ROWS", 12)  # 10 data rows per sheet
+    monkeypatch.setattr(excel_tables, "MAX_LINKS_PER_SHEET", 3)
+    monkeypatch.setattr(excel_tables, "EXCEL_MAX_ROWS", 12)  # 10 data rows per sheet
     path = tmp_path / "plan.xlsx"
     write_workbook(load_plan(), path)
     book = openpyxl.load_workbook(path)
@@ -245,10 +250,8 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(
         yield {"target": "x"}
         raise RuntimeError("boom")
 
-    specs = [
-        s if s.name != "Steps" else excel.SheetSpec(s.name, s.description, s.columns, broken) for s in SHEETS
-    ]
-    monkeypatch.setattr(excel, "SHEETS", tuple(specs))
+    specs = [s if s.name != "Steps" else SheetSpec(s.name, s.description, s.columns, broken) for s in SHEETS]
+    monkeypatch.setattr(excel_workbook, "SHEETS", tuple(specs))
     with pytest.raises(RuntimeError, match="boom"):
         write_workbook(load_plan(), path)
     assert path.read_bytes() == b"old"

@@ -1,0 +1,209 @@
+"""Row sources: one generator per table sheet, reading the plan and its schedule view."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from planner.render.common import last_segment as _last
+from planner.render.common import portal_url, subscription_label
+from planner.render.excel.spec import Lookups, Plan, Row, joined, tags_text, yes_no
+
+# Row sources
+
+
+def _gateway_required(plan: Plan) -> Iterator[Mapping[str, Any]]:
+    return (a for a in plan.get("apps") or () if a.get("integration") == "gateway-required")
+
+
+def app_rows(lk: Lookups) -> Iterator[Row]:
+    for app in _gateway_required(lk.plan):
+        target = app.get("target") or {}
+        strategy = app.get("strategy") or {}
+        sub_id = app.get("subscription_id") or ""
+        yield {
+            "app": app.get("site_name") or app.get("name"),
+            "slot": app.get("slot") or "",
+            "readiness": app.get("readiness"),
+            "wave": app.get("wave"),
+            "subscription": subscription_label(lk.sub_labels, sub_id, app.get("subscription_name")),
+            "subscription_id": sub_id,
+            "resource_group": app.get("resource_group"),
+            "kind": app.get("kind"),
+            "plan": app.get("plan_name") or _last(app.get("plan_id")),
+            "sku": app.get("plan_sku"),
+            "os": app.get("os"),
+            "location": app.get("location"),
+            "vnet": _last(app.get("vnet_id")),
+            "gateway": lk.gateway_name(app.get("gateway_id")) if app.get("gateway_id") else "",
+            "limitations": joined(app.get("limitations")),
+            "blockers": joined(app.get("blockers")),
+            "findings": joined(app.get("findings")),
+            "unknown": joined(u.get("code") for u in app.get("unknown") or ()),
+            "suppressed": joined(
+                f"{x.get('code')} ({'EXPIRED' if x.get('expired') else 'until'} {x.get('expires_on')}): "
+                f"{x.get('reason')}"
+                for x in app.get("suppressed") or ()
+            ),
+            "strategy": strategy.get("name"),
+            "target_vnet": target.get("vnet_name") or _last(target.get("vnet_id")),
+            "target_subnet": target.get("subnet_name"),
+            "prefix": target.get("prefix"),
+            "new_subnet": yes_no(target.get("new_subnet")) if target else "",
+            "tags": tags_text(app.get("tags")),
+            "portal": "Open in portal",
+            "portal_url": portal_url(app.get("id"), lk.portal),
+            "id": app.get("id"),
+            "due": lk.wave_end(app.get("wave")),
+        }
+
+
+def step_rows(lk: Lookups) -> Iterator[Row]:
+    """Steps of every app and gateway, wave by wave (unscheduled ones last), in the order they run."""
+    for wave in lk.schedule.waves:
+        for owner in wave.owners():
+            kind = "gateway" if owner in wave.gateways else ("slot" if owner.get("slot") else "app")
+            sub_id = str(owner.get("subscription_id") or "")
+            for step in owner.get("steps") or ():
+                commands = joined(step.get("commands"), "\n")
+                yield {
+                    "wave": wave.number,
+                    "target": owner.get("name") or _last(owner.get("id")),
+                    "kind": kind,
+                    "subscription": subscription_label(lk.sub_labels, sub_id, owner.get("subscription_name")),
+                    "resource_group": owner.get("resource_group"),
+                    "order": step.get("order"),
+                    "phase": step.get("phase"),
+                    "title": step.get("title"),
+                    "commands": commands,
+                    "bicep": step.get("bicep") or "",
+                    "validation": step.get("validation"),
+                    "rollback": step.get("rollback"),
+                    "due": wave.end,
+                }
+
+
+def gateway_rows(lk: Lookups) -> Iterator[Row]:
+    for gw in lk.plan.get("gateways") or ():
+        dependents = gw.get("dependents") or ()
+        sub_id = str(gw.get("subscription_id") or "")
+        yield {
+            "name": gw.get("name") or _last(gw.get("id")),
+            "decommission": gw.get("decommission") or ("yes" if gw.get("decommissionable") else "no"),
+            "reason": gw.get("decommission_reason"),
+            "subscription": subscription_label(lk.sub_labels, sub_id),
+            "resource_group": gw.get("resource_group"),
+            "location": gw.get("location"),
+            "sku": gw.get("sku"),
+            "vnet": _last(gw.get("vnet_id")),
+            "dependents_count": len(dependents),
+            "dependents": joined(lk.app_name(d) for d in dependents),
+            "other_uses": joined(gw.get("other_uses")),
+            "other_uses_weak": joined(gw.get("other_uses_weak")),
+            "p2s_pools": joined(gw.get("p2s_pools")),
+            "p2s_protocols": joined(gw.get("p2s_protocols")),
+            "monthly_cost": gw.get("monthly_cost"),
+            "monthly_savings": gw.get("monthly_savings"),
+            "potential": gw.get("potential_monthly_savings"),
+            "removal_wave": gw.get("removal_wave"),
+            "portal": "Open in portal",
+            "portal_url": portal_url(gw.get("id"), lk.portal),
+            "due": lk.wave_end(gw.get("removal_wave")),
+        }
+
+
+def subnet_rows(lk: Lookups) -> Iterator[Row]:
+    for sn in lk.plan.get("subnets") or ():
+        app_ids = sn.get("app_ids") or ()
+        yield {
+            "vnet": sn.get("vnet_name") or _last(sn.get("vnet_id")),
+            "name": sn.get("name"),
+            "prefix": sn.get("prefix"),
+            "new_subnet": yes_no(sn.get("new_subnet")),
+            "new_vnet": yes_no(sn.get("new_vnet")),
+            "address_space_addition": sn.get("address_space_addition"),
+            "addresses_needed": sn.get("addresses_needed"),
+            "plans": joined(lk.plan_name(p) for p in sn.get("plan_ids") or ()),
+            "apps_count": len(app_ids),
+            "apps": joined(lk.app_name(a) for a in app_ids),
+            "vnet_url": portal_url(sn.get("vnet_id"), lk.portal),
+            "notes": joined(sn.get("notes"), "\n"),
+        }
+
+
+def evidence_rows(lk: Lookups) -> Iterator[Row]:
+    codes = lk.plan.get("codes") or {}
+    for app in _gateway_required(lk.plan):
+        name = app.get("name")
+        for ev in app.get("evidence") or ():
+            code = ev.get("code")
+            yield {
+                "code": code,
+                "verdict": (codes.get(code) or {}).get("kind", ""),
+                "subject": name,
+                "subject_kind": "slot" if app.get("slot") else "app",
+                "resource": ev.get("resource_id"),
+                "resource_url": portal_url(ev.get("resource_id"), lk.portal),
+                "field": ev.get("field"),
+                "value": _evidence_value(ev.get("value")),
+                "strength": ev.get("strength", ""),
+                "note": ev.get("note") or "",
+            }
+        for unknown in app.get("unknown") or ():
+            yield {
+                "code": unknown.get("code"),
+                "verdict": "unknown",
+                "subject": name,
+                "subject_kind": "slot" if app.get("slot") else "app",
+                "resource": app.get("id"),
+                "resource_url": portal_url(app.get("id"), lk.portal),
+                "field": "",
+                "value": unknown.get("reason"),
+                "strength": "",
+            }
+    for gw in lk.plan.get("gateways") or ():
+        for ev in gw.get("evidence") or ():
+            yield {
+                "code": ev.get("code"),
+                "verdict": "gateway use",
+                "subject": gw.get("name") or _last(gw.get("id")),
+                "subject_kind": "gateway",
+                "resource": ev.get("resource_id"),
+                "resource_url": portal_url(ev.get("resource_id"), lk.portal),
+                "field": ev.get("field"),
+                "value": _evidence_value(ev.get("value")),
+                "strength": ev.get("strength", ""),
+                "note": ev.get("note") or "",
+            }
+
+
+def _evidence_value(value: Any) -> Any:
+    if value is None:
+        return "(missing)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def code_rows(lk: Lookups) -> Iterator[Row]:
+    summary = lk.plan.get("summary") or {}
+    counts: dict[str, Any] = {}
+    for key in ("limitations", "blockers", "findings"):
+        counts.update(summary.get(key) or {})
+    unknown = summary.get("unknown") or {}
+    for code, info in (lk.plan.get("codes") or {}).items():
+        doc = str(info.get("doc") or "")
+        yield {
+            "code": code,
+            "kind": info.get("kind"),
+            "title": info.get("title"),
+            "meaning": info.get("meaning"),
+            "fix": info.get("fix"),
+            "apps": counts.get(code, 0),
+            "unknown": unknown.get(code, 0),
+            "doc": doc,
+            "doc_url": info.get("learn_url") or (doc if doc.startswith(("https://", "http://")) else None),
+        }
