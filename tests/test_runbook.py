@@ -179,11 +179,16 @@ def make_plan(apps: list[dict[str, Any]], gateways: list[dict[str, Any]] | None 
     }
 
 
+def settings(max_apps_per_wave: int | None = None, **kw: Any) -> Settings:
+    """Plan settings for a test; `max_apps_per_wave` is `--wave-size`."""
+    return Settings(wave_size=max_apps_per_wave, **kw)
+
+
 def run(
     apps: list[dict[str, Any]], gateways: list[dict[str, Any]] | None = None, **kw: Any
 ) -> dict[str, Any]:
     plan = make_plan(apps, gateways)
-    plan["warnings"] = apply_runbook(plan, **kw)
+    plan["warnings"] = apply_runbook(plan, settings(**kw))
     return plan
 
 
@@ -640,18 +645,19 @@ def test_default_start_is_the_first_monday_a_week_after_the_plan_date() -> None:
     assert default_start({"as_of": "2026-12-01"}) == date(2026, 12, 14)
 
 
-def test_waves_are_scheduled_back_to_back() -> None:
+def test_waves_are_scheduled_back_to_back_in_working_days() -> None:
     apps = [make_app("a", plan="p1"), make_app("b", plan="p2", readiness="needs-work")]
-    plan = run(apps, start=date(2027, 1, 4), wave_days=7)
+    plan = run(apps, start=date(2027, 1, 4), wave_days=5)
     waves = plan["waves"]
     assert [(w["start"], w["end"]) for w in waves[:2]] == [
-        ("2027-01-04", "2027-01-10"),
-        ("2027-01-11", "2027-01-17"),
+        ("2027-01-04", "2027-01-08"),  # Monday to Friday
+        ("2027-01-11", "2027-01-15"),  # the next Monday: the weekend is no working day
     ]
-    assert plan["schedule"]["start"] == "2027-01-04" and plan["schedule"]["wave_days"] == 7
+    assert plan["schedule"]["start"] == "2027-01-04" and plan["schedule"]["wave_days"] == 5
     assert plan["schedule"]["end"] == waves[-1]["end"] and plan["schedule"]["past_deadline"] is False
+    assert plan["schedule"]["late"] is False and plan["schedule"]["advice"] is None
     assert plan["summary"]["waves"] == len(waves)
-    assert not any("DEADLINE" in w for w in plan["warnings"])
+    assert not any("DEADLINE" in w or w.startswith("LATE") for w in plan["warnings"])
 
 
 def test_schedule_past_the_deadline_warns_loudly() -> None:
@@ -660,20 +666,22 @@ def test_schedule_past_the_deadline_warns_loudly() -> None:
         make_app("b", plan="p2", readiness="blocked", blockers=("NO_SUBNET_SPACE",)),
     ]
     plan = run(apps, start=date(2027, 3, 22), wave_days=7)
-    assert plan["schedule"]["past_deadline"] is True
+    assert plan["schedule"]["past_deadline"] is True and plan["schedule"]["late"] is True
     warning = next(w for w in plan["warnings"] if w.startswith("DEADLINE"))
     assert "2027-03-31" in warning and "wave(s) 2" in warning.lower()
 
 
 def test_only_a_late_cleanup_wave_is_not_past_the_deadline() -> None:
-    plan = run([make_app("a")], start=date(2027, 3, 24), wave_days=7)  # apps end 03-30, clean-up after
-    assert plan["schedule"]["past_deadline"] is False
+    # Seven working days from Friday 19 March end on Monday 29 March; the clean-up wave runs past the 31st.
+    plan = run([make_app("a")], start=date(2027, 3, 19), wave_days=7, buffer_days=0)
+    assert plan["schedule"]["migration_end"] == "2027-03-29"
+    assert plan["schedule"]["past_deadline"] is False and plan["schedule"]["late"] is False
     assert any("keep costing" in w for w in plan["warnings"])
 
 
 def test_bad_wave_days_is_refused() -> None:
     with pytest.raises(ValueError):
-        apply_runbook(make_plan([make_app("a")]), wave_days=0)
+        apply_runbook(make_plan([make_app("a")]), Settings(wave_days=0))
 
 
 # --- gateways -----------------------------------------------------------------------------------
@@ -834,21 +842,26 @@ def test_sample_tenant_plan_keeps_the_ordering_rules() -> None:
             assert cut[0] < add[-1]
 
 
-def test_wave_size_grows_only_as_far_as_the_deadline_needs() -> None:
+def test_wave_size_grows_only_as_far_as_the_deadline_and_its_buffer_need() -> None:
     apps = [make_app(f"app-{i:02d}", plan=f"asp-{i:02d}") for i in range(45)]
-    # 2027-03-01 to 2027-03-31 holds four 7-day waves: 45 apps need waves of 12 or more, so the default 20 fits.
-    plan = run(copy.deepcopy(apps), start=date(2027, 3, 1), wave_days=7)
-    assert plan["schedule"]["max_apps_per_wave"] == 20 and plan["schedule"]["past_deadline"] is False
-    # Three waves fit from 2027-03-10; keeping the last one free as a margin leaves two, so the bound
-    # rises to 23, the smallest that packs 45 apps into two waves, and a warning says so.
-    plan = run(copy.deepcopy(apps), start=date(2027, 3, 10), wave_days=7)
+    # Ten working days before 2027-03-31 is Wednesday 17 March. From 15 February, four 5-day waves end
+    # by then, so three waves of the default 20 fit.
+    plan = run(copy.deepcopy(apps), start=date(2027, 2, 15))
+    assert plan["schedule"]["deadline_with_buffer"] == "2027-03-17"
+    assert plan["schedule"]["max_apps_per_wave"] == 20 and plan["schedule"]["late"] is False
+    # From 1 March only two waves end by the 17th: the bound rises to 23, the smallest that packs 45
+    # apps into two waves, and a warning says so.
+    plan = run(copy.deepcopy(apps), start=date(2027, 3, 1))
     assert plan["schedule"]["max_apps_per_wave"] == 23
     assert len([w for w in plan["waves"] if w["app_ids"]]) == 2
-    assert plan["schedule"]["migration_end"] == "2027-03-23"
+    assert plan["schedule"]["migration_end"] == "2027-03-12" and plan["schedule"]["late"] is False
     assert any(w.startswith("Waves hold up to 23 apps") for w in plan["warnings"])
-    # An explicit bound is kept even when it overruns, and then the deadline warning is loud.
-    plan = run(copy.deepcopy(apps), start=date(2027, 3, 17), wave_days=7, max_apps_per_wave=20)
-    assert plan["schedule"]["max_apps_per_wave"] == 20 and plan["schedule"]["past_deadline"] is True
+    # An explicit bound is kept even when it overruns; the schedule says it is late and what would fit.
+    plan = run(copy.deepcopy(apps), start=date(2027, 3, 15), max_apps_per_wave=20)
+    schedule = plan["schedule"]
+    assert schedule["max_apps_per_wave"] == 20 and schedule["past_deadline"] is True and schedule["late"]
+    assert {a["wave"] for a in schedule["late_apps"]} == {1, 2, 3} and len(schedule["late_apps"]) == 45
+    assert "Starting on 2027-02-" in schedule["advice"] and "(--start)" in schedule["advice"]
     assert any(w.startswith("DEADLINE") for w in plan["warnings"])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_runbook import make_app, make_gateway, make_plan
+from test_runbook import make_app, make_gateway, make_plan, settings
 
 from planner.render.schedule import schedule_of
 from planner.runbook.apply import apply_runbook
@@ -13,7 +13,7 @@ from planner.runbook.apply import apply_runbook
 
 def planned(apps: list[dict[str, Any]], **kw: Any) -> dict[str, Any]:
     plan = make_plan(apps)
-    apply_runbook(plan, **kw)
+    apply_runbook(plan, settings(**kw))
     return plan
 
 

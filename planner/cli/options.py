@@ -6,6 +6,7 @@ A new plan option is one field of `Settings`, one entry here, and the code that 
 
 import inspect
 from collections.abc import Callable
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from planner.cli.common import fail, parse_date
-from planner.core.settings import DEFAULT_WAVE_DAYS, Settings
+from planner.core.settings import DEFAULT_BUFFER_DAYS, DEFAULT_WAVE_DAYS, Settings
 from planner.render.registry import DEFAULT_FORMATS, Format, available
 
 
@@ -21,6 +22,13 @@ class FailOn(StrEnum):
     BLOCKED = "blocked"
     NEEDS_WORK = "needs-work"
     ANY = "any"
+    LATE = "late"
+
+
+DAYS = {name: number for number, names in enumerate(
+    (("mon", "monday"), ("tue", "tuesday"), ("wed", "wednesday"), ("thu", "thursday"), ("fri", "friday"),
+     ("sat", "saturday"), ("sun", "sunday"))
+) for name in names}  # fmt: skip
 
 
 def _plan_options(
@@ -76,8 +84,8 @@ def _plan_options(
         FailOn | None,
         typer.Option(
             "--fail-on",
-            help="Exit 4 (after writing every output) if an app is blocked, needs work (or blocked), or any "
-            "app is left; suppressions count.",
+            help="Exit 4 (after writing every output) if an app is blocked, needs work (or blocked), any "
+            "app is left (suppressions count), or the schedule is late (ends within the buffer).",
             case_sensitive=False,
         ),
     ] = None,
@@ -87,6 +95,34 @@ def _plan_options(
             "--redact", help="Replace subscription ids and names by stable pseudonyms in every output."
         ),
     ] = False,
+    workdays: Annotated[
+        str,
+        typer.Option(
+            "--workdays", help="Days of the week work is planned on: mon-fri (default), or e.g. sun-thu."
+        ),
+    ] = "mon-fri",
+    holidays: Annotated[
+        str | None,
+        typer.Option(
+            "--holidays", help="No work on public holidays of a country (ISO code, e.g. DE or DE-BY)."
+        ),
+    ] = None,
+    freeze: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--freeze", help="A change freeze, FIRST..LAST (YYYY-MM-DD..YYYY-MM-DD); repeat for several."
+        ),
+    ] = None,
+    lead_times: Annotated[
+        Path | None,
+        typer.Option(
+            "--lead-times", help="YAML file of preparation working days per blocker code (CODE: days)."
+        ),
+    ] = None,
+    buffer_days: Annotated[
+        int,
+        typer.Option("--buffer-days", min=0, help="Working days kept free before the deadline (default 10)."),
+    ] = DEFAULT_BUFFER_DAYS,
 ) -> None:
     """The signature only: commands built with `with_plan_options` take these parameters."""
 
@@ -130,6 +166,14 @@ def formats(value: str | None) -> list[Format]:
 
 def settings(options: dict[str, Any]) -> Settings:
     """The one Settings object from the plan options as typed (dates checked, lists frozen)."""
+    try:
+        return _settings(options)
+    except ValueError as exc:  # what Settings itself refuses: overlapping freezes and the like
+        option = "--freeze" if "freeze" in str(exc) else "--workdays" if "workdays" in str(exc) else "options"
+        raise fail(f"{option}: {exc}") from None
+
+
+def _settings(options: dict[str, Any]) -> Settings:
     return Settings(
         as_of=parse_date(options["as_of"], "--as-of"),
         start=parse_date(options["start"], "--start"),
@@ -140,4 +184,35 @@ def settings(options: dict[str, Any]) -> Settings:
         exclude=tuple(options["exclude"] or ()),
         suppressions=str(options["suppressions"]) if options["suppressions"] else None,
         redact=options["redact"],
+        workdays=parse_workdays(options["workdays"]),
+        holidays=options["holidays"] or None,
+        freezes=tuple(sorted(parse_freeze(text) for text in options["freeze"] or ())),
+        lead_times=str(options["lead_times"]) if options["lead_times"] else None,
+        buffer_days=options["buffer_days"],
     )
+
+
+def parse_workdays(text: str) -> tuple[int, ...]:
+    """`mon-fri`, `sun-thu` or `mon,tue,thu` as weekday numbers (Monday is 0)."""
+    days: set[int] = set()
+    for part in text.lower().replace(" ", "").split(","):
+        first, dash, last = part.partition("-")
+        if first not in DAYS or (dash and last not in DAYS):
+            raise fail(f"--workdays: '{part}' is not a day or range of days (e.g. mon-fri, sun-thu, mon,wed)")
+        day = DAYS[first]
+        days.add(day)
+        while dash and day != DAYS[last]:
+            day = (day + 1) % 7
+            days.add(day)
+    return tuple(sorted(days))
+
+
+def parse_freeze(text: str) -> tuple[date, date]:
+    """`2026-12-21..2027-01-01` as (first, last); one line naming the option when it is not that."""
+    first, dots, last = text.partition("..")
+    start, end = parse_date(first.strip(), "--freeze"), parse_date(last.strip(), "--freeze") if dots else None
+    if start is None or end is None:
+        raise fail(f"--freeze: '{text}' is not FIRST..LAST (YYYY-MM-DD..YYYY-MM-DD)")
+    if end < start:
+        raise fail(f"--freeze: '{text}' ends before it starts")
+    return start, end

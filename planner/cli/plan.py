@@ -56,7 +56,11 @@ def run(inventory: Path, options: dict[str, Any]) -> None:
 
         print_summary(plan, Console(), written)
     fail_on = options["fail_on"]
-    if fail_on is not None:
+    if fail_on is not None and fail_on.value == "late":
+        schedule = plan.get("schedule") or {}
+        if schedule.get("late"):
+            raise fail(f"--fail-on late: {schedule.get('advice')} Outputs are written.", EXIT_FAIL_ON)
+    elif fail_on is not None:
         failing = failing_apps(plan, fail_on.value)
         if failing:
             names = ", ".join(a["name"] for a in failing[:5]) + (" ..." if len(failing) > 5 else "")

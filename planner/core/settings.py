@@ -13,11 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 from planner.core.errors import InputError
 
 DEFAULT_WAVE_DAYS = 5
+DEFAULT_BUFFER_DAYS = 10  # working days kept free before the retirement date for what goes wrong
+WEEKDAYS = (0, 1, 2, 3, 4)  # date.weekday() of the days worked by default: Monday to Friday
 
 
 @dataclass(frozen=True)
@@ -33,12 +36,28 @@ class Settings:
     exclude: tuple[str, ...] = ()
     suppressions: str | None = None  # YAML or JSON file of accepted codes
     redact: bool = False  # pseudonyms for subscription ids and names
+    workdays: tuple[int, ...] = WEEKDAYS  # weekdays worked (date.weekday(): Monday is 0)
+    holidays: str | None = None  # public holidays of a country (and subdivision): "DE", "DE-BY"
+    freezes: tuple[tuple[date, date], ...] = ()  # change freezes, first and last day included
+    lead_times: str | None = None  # YAML file: blocker code -> preparation working days
+    buffer_days: int = DEFAULT_BUFFER_DAYS  # working days the schedule keeps free before the deadline
 
     def __post_init__(self) -> None:
         if self.wave_days < 1:
             raise ValueError("wave_days must be at least 1")
         if self.wave_size is not None and self.wave_size < 1:
             raise ValueError("wave_size must be at least 1")
+        if self.buffer_days < 0:
+            raise ValueError("buffer_days must not be negative")
+        if not self.workdays or any(d not in range(7) for d in self.workdays):
+            raise ValueError("workdays must name at least one day of the week")
+        ordered = sorted(self.freezes)
+        for start, end in ordered:
+            if end < start:
+                raise ValueError(f"freeze {start}..{end} ends before it starts")
+        for (_, first_end), (second_start, _) in pairwise(ordered):
+            if second_start <= first_end:
+                raise ValueError(f"freezes overlap on {second_start} (merge them into one)")
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form written to plan.json `settings` (dates as ISO text, tuples as lists)."""
@@ -47,6 +66,8 @@ class Settings:
             value = getattr(self, f.name)
             if isinstance(value, date):
                 value = value.isoformat()
+            elif f.name == "freezes":
+                value = [[a.isoformat(), b.isoformat()] for a, b in value]
             elif isinstance(value, tuple):
                 value = list(value)
             out[f.name] = value
@@ -80,7 +101,18 @@ def _read(name: str, value: Any, source: str) -> Any:
             return date.fromisoformat(value) if isinstance(value, str) else _bad(source, field, "a date")
         except ValueError:
             return _bad(source, field, "a date (YYYY-MM-DD)")
-    if name in ("wave_days", "wave_size"):
+    if name == "workdays":
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            return _bad(source, field, "a list of weekday numbers (Monday is 0)")
+        return tuple(value)
+    if name == "freezes":
+        try:
+            return tuple((date.fromisoformat(a), date.fromisoformat(b)) for a, b in value)
+        except (TypeError, ValueError):
+            return _bad(source, field, "a list of [first, last] dates")
+    if name in ("wave_days", "wave_size", "buffer_days"):
         if isinstance(value, bool) or not isinstance(value, int):
             return _bad(source, field, "a whole number")
         return value
@@ -90,7 +122,7 @@ def _read(name: str, value: Any, source: str) -> Any:
         return tuple(value)
     if name == "redact":
         return value if isinstance(value, bool) else _bad(source, field, "true or false")
-    return value if isinstance(value, str) else _bad(source, field, "a file path")
+    return value if isinstance(value, str) else _bad(source, field, "text")
 
 
 def _bad(source: str, field: str, expected: str) -> Any:

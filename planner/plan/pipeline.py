@@ -20,7 +20,9 @@ from planner.inventory.scope import parse_scope
 from planner.plan.build import build_plan
 from planner.plan.diff import Side, burndown, diff, read_plan, side_of
 from planner.plan.suppressions import apply_suppressions, load_suppressions
-from planner.runbook.apply import apply_runbook
+from planner.runbook.apply import RETIREMENT_DATE, apply_runbook
+from planner.runbook.preparation import lead_times_of
+from planner.runbook.workdays import calendar_of
 
 
 def prices_from(path: Path | str | None) -> PriceTable:
@@ -48,6 +50,10 @@ def run_plan(
     scope = parse_scope(settings.include, settings.exclude)
     suppressions = load_suppressions(Path(settings.suppressions)) if settings.suppressions else []
     prices = prices_from(settings.prices)
+    # Options that read files or data are checked before the inventory is: a bad one costs no wait.
+    leads = lead_times_of(settings.lead_times)
+    first_year = (settings.as_of or datetime.now(UTC).date()).year
+    calendar = calendar_of(settings, min(first_year, RETIREMENT_DATE.year), RETIREMENT_DATE.year + 1)
     with bulk_allocation():
         stage(f"reading {inventory_path}")
         raw = load_inventory(inventory_path)
@@ -60,9 +66,7 @@ def run_plan(
         plan = build_plan(tenant, prices, today=today, now=now, scope=scope)
         plan["settings"] = settings.as_dict()
         stage("writing the runbook steps")
-        warnings = apply_runbook(
-            plan, start=settings.start, wave_days=settings.wave_days, max_apps_per_wave=settings.wave_size
-        )
+        warnings = apply_runbook(plan, settings, calendar=calendar, leads=leads)
         plan.setdefault("warnings", []).extend(warnings)
         apply_suppressions(plan, suppressions)
         del tenant, raw  # the model is done with: free it before a second plan is read for --previous

@@ -84,8 +84,21 @@ def print_summary(plan: dict[str, Any], console: Console, written: Sequence[Path
     )
     schedule = plan.get("schedule")
     if schedule:
-        style = "bold red" if schedule.get("past_deadline") else "green"
-        console.print(f"Waves: {s['waves']}, {schedule['start']} to {schedule['end']}", style=style)
+        console.print(
+            schedule_line(plan), style="bold red" if schedule.get("late") else "green", highlight=False
+        )
+        if schedule.get("late"):
+            console.print(
+                f"LATE: {escape(str(schedule.get('advice') or ''))}", style="bold red", highlight=False
+            )
+        prep = schedule.get("preparation") or {}
+        if prep.get("tasks"):
+            console.print(
+                f"Preparation: {prep['tasks']} task(s) for {prep['apps']} blocked app(s) before their waves; "
+                f"the first must start by {prep.get('first_start_by')} (plan.xlsx Preparation sheet).",
+                style="yellow",
+                highlight=False,
+            )
     for line in governance_lines(plan):
         console.print(escape(line), highlight=False)
     inventory = plan["inventory"]
@@ -103,6 +116,23 @@ def print_summary(plan: dict[str, Any], console: Console, written: Sequence[Path
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     for path in written:
         console.print(f"wrote {escape(str(path))}")
+
+
+def schedule_line(plan: dict[str, Any]) -> str:
+    """`Waves: 6 of 5 working days (Mon-Fri, DE-BY holidays, 1 freeze), 2026-12-07 to 2027-01-22`."""
+    schedule = plan.get("schedule") or {}
+    calendar = schedule.get("calendar") or {}
+    days = calendar.get("workdays") or []
+    what = [f"{days[0][:3]}-{days[-1][:3]}" if len(days) > 1 else (days[0][:3] if days else "?")]
+    if calendar.get("holidays"):
+        what.append(f"{str(calendar['holidays']).split(' ')[0]} holidays")
+    if calendar.get("freezes"):
+        what.append(f"{len(calendar['freezes'])} freeze(s)")
+    return (
+        f"Waves: {plan['summary'].get('waves', 0)} of {schedule.get('wave_days')} working days "
+        f"({', '.join(what)}), {schedule.get('start')} to {schedule.get('end')}; apps done by "
+        f"{schedule.get('migration_end')}, buffer until {schedule.get('deadline_with_buffer')}"
+    )
 
 
 def _print_subscriptions(plan: dict[str, Any], console: Console, limit: int = 10) -> None:

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from planner.analysis.rules import RULES
+from planner.analysis.rules import BY_CODE, RULES
 from planner.core.ids import id_part
+from planner.core.settings import Settings
+from planner.runbook.preparation import Task, codes_to_prepare, lead_times_of
 from planner.runbook.steps import (
     AppContext,
     AppFacts,
@@ -31,6 +33,7 @@ from planner.runbook.steps.app import new_plan_name
 from planner.runbook.steps.network import restricted_vaults
 from planner.runbook.steps.place import resolve_place
 from planner.runbook.steps.resources import service_endpoint
+from planner.runbook.workdays import Pause, WorkCalendar, calendar_of
 
 RETIREMENT_DATE = date(2027, 3, 31)  # azure-facts §7.3: gateway-required integration and SSTP P2S end
 DEFAULT_MAX_APPS_PER_WAVE = 20  # a week's work for one team; raised when needed to finish by the deadline
@@ -55,6 +58,8 @@ class Wave:
     gateway_ids: list[str] = field(default_factory=list)
     start: date | None = None
     end: date | None = None
+    pauses: list[Pause] = field(default_factory=list)  # holidays and freezes inside the wave
+    waits_for_preparation: bool = False  # starts later than the previous wave allows: preparation
 
     @property
     def name(self) -> str:
@@ -72,26 +77,33 @@ class Wave:
 
 def apply_runbook(
     plan: dict[str, Any],
+    settings: Settings | None = None,
     *,
-    start: date | None = None,
-    wave_days: int = 5,
-    max_apps_per_wave: int | None = None,
+    calendar: WorkCalendar | None = None,
+    leads: Mapping[str, int] | None = None,
 ) -> list[str]:
     """Fill strategies, waves, schedule and steps into the plan dict; return warnings for the user.
 
     Apps of one App Service plan move in the same wave (they share the integration subnet); plans
-    that are ready go first, then those that need work, then blocked ones; a wave holds at most
-    `max_apps_per_wave` apps unless one plan alone is larger. Left unset, that bound is 20, raised
-    just enough for the migration waves to end by the retirement date when that is possible. A
-    gateway is cleaned up in the wave after its last dependent's, so its apps can still roll back
+    that are ready go first, then those that need work, then blocked ones (shortest preparation
+    first); a wave holds at most `settings.wave_size` apps unless one plan alone is larger. Left
+    unset, that bound is 20, raised just enough for the migration to end `buffer_days` working days
+    before the retirement date when that is possible. Waves are counted in working days of
+    `calendar` (weekdays, public holidays, change freezes; built from `settings` when not given); a
+    blocked app's wave starts only after its preparation (lead times: planner/runbook/preparation.py).
+    A gateway is cleaned up in the wave after its last dependent's, so its apps can still roll back
     during their own wave.
     """
-    if wave_days < 1:
-        raise ValueError("wave_days must be at least 1")
-    if max_apps_per_wave is not None and max_apps_per_wave < 1:
-        raise ValueError("max_apps_per_wave must be at least 1")
+    settings = settings or Settings()
     warnings: list[str] = []
     retirement = _parse_date(plan.get("retirement_date")) or RETIREMENT_DATE
+    as_of = (
+        _parse_date(plan.get("as_of"))
+        or _parse_date(str(plan.get("generated_at") or "")[:10])
+        or date.today()
+    )
+    calendar = calendar or calendar_of(settings, min(as_of.year, retirement.year), retirement.year + 1)
+    leads = leads if leads is not None else lead_times_of(settings.lead_times)
     app_dicts: list[dict[str, Any]] = [a for a in plan.get("apps") or [] if isinstance(a, dict)]
     everyone = [AppFacts.from_dict(a) for a in app_dicts]
     movers: list[AppFacts] = []
@@ -106,14 +118,17 @@ def apply_runbook(
     gateways = {g.id.lower(): g for g in (GatewayFacts.from_dict(d) for d in gateway_dicts)}
 
     strategies = choose_strategies(movers, everyone)
-    first = start or default_start(plan)
-    groups = ordered_groups(movers, strategies)
-    cap = max_apps_per_wave or fitting_cap(groups, first, wave_days, retirement)
-    waves = pack_waves(groups, cap)
+    first = calendar.on_or_after(settings.start or default_start(plan))
+    prep_from = calendar.after(as_of)  # preparation can begin the working day after the plan's date
+    ready = _preparation_ready(movers, leads, calendar, prep_from)
+    target = calendar.before(retirement, settings.buffer_days) if settings.buffer_days else retirement
+    groups = ordered_groups(movers, strategies, leads)
+    preparation = {key: _preparation_days(members, leads) for _, key, members in groups}
+    timing = _Timing(calendar, settings.wave_days, ready, preparation)
+    cap = settings.wave_size or fitting_cap(groups, first, timing, target)
+    waves = pack_waves(groups, cap, preparation)
     removal = _schedule_gateway_removal(waves, gateways)
-    for wave in waves:
-        wave.start = first + timedelta(days=(wave.number - 1) * wave_days)
-        wave.end = wave.start + timedelta(days=wave_days - 1)
+    timing.place(waves, first)
 
     shared = Shared()
     # The old plan is deleted with its last app only when every app of it moves to a new plan.
@@ -156,6 +171,13 @@ def apply_runbook(
         d["removal_wave"] = wave_number
         d["steps"] = numbered(build_gateway_steps(gw, GatewayContext(wave_number, names, currency)))
 
+    tasks = _preparation_tasks(waves, leads, calendar, prep_from)
+    for app_id, app_tasks in tasks.items():
+        dict_of[app_id]["preparation"] = [task.as_dict() for task in app_tasks]
+    for d in app_dicts:
+        d.setdefault("preparation", [])
+    _name_blocked_dependents(gateway_dicts, waves, removal)
+
     plan["waves"] = [
         {
             "number": w.number,
@@ -164,27 +186,44 @@ def apply_runbook(
             "end": w.end.isoformat() if w.end else None,
             "app_ids": [a.id for a in w.apps],
             "gateway_ids": list(w.gateway_ids),
+            "working_days": settings.wave_days,
+            "pauses": [p.as_dict() for p in w.pauses],
+            "waits_for_preparation": w.waits_for_preparation,
         }
         for w in waves
     ]
     app_waves = [w for w in waves if w.apps]
     migration_end = app_waves[-1].end if app_waves else None
+    late = [w for w in app_waves if w.end and w.end > target]
     plan["schedule"] = {
         "start": first.isoformat(),
-        "wave_days": wave_days,
+        "wave_days": settings.wave_days,
         "end": waves[-1].end.isoformat() if waves and waves[-1].end else None,
         "past_deadline": bool(migration_end and migration_end > retirement),
         "migration_end": migration_end.isoformat() if migration_end else None,
         "max_apps_per_wave": cap,
+        "calendar": calendar.describe(),
+        "buffer_days": settings.buffer_days,
+        "deadline_with_buffer": target.isoformat(),
+        "late": bool(late),
+        "late_apps": [{"id": a.id, "name": a.name, "wave": w.number} for w in late for a in w.apps],
+        "advice": _late_advice(groups, first, timing, target, cap, settings, calendar, as_of)
+        if late
+        else None,
+        "preparation": _preparation_summary(tasks),
     }
     if isinstance(plan.get("summary"), dict):
         plan["summary"]["waves"] = len(waves)
-    if max_apps_per_wave is None and cap > DEFAULT_MAX_APPS_PER_WAVE:
+    if settings.wave_size is None and cap > DEFAULT_MAX_APPS_PER_WAVE:
         warnings.append(
             f"Waves hold up to {cap} apps (instead of {DEFAULT_MAX_APPS_PER_WAVE}) so the migration ends by "
-            f"{retirement.isoformat()}; set --wave-size and an earlier --start if that is too many for one team."
+            f"{target.isoformat()} ({settings.buffer_days} working days before {retirement.isoformat()}); set "
+            "--wave-size and an earlier --start if that is too many for one team."
         )
     warnings += _deadline_warnings(waves, retirement, first, plan)
+    if late and not plan["schedule"]["past_deadline"]:
+        warnings.append(f"LATE: {plan['schedule']['advice']}")
+    warnings += [p for w in waves for p in _pause_warnings(w)]
     warnings += _data_warnings(movers, dict_of)
     return warnings
 
@@ -363,21 +402,24 @@ def _direct_reason(app: AppFacts) -> str:
 
 
 def ordered_groups(
-    movers: Sequence[AppFacts], strategies: Mapping[str, Strategy]
+    movers: Sequence[AppFacts], strategies: Mapping[str, Strategy], leads: Mapping[str, int] | None = None
 ) -> list[tuple[int, str, list[AppFacts]]]:
-    """(rank, plan key, apps in move order) per plan: ready plans first, then needs-work, then blocked."""
+    """(rank, plan key, apps in move order) per plan: ready plans first, then needs-work, then
+    blocked ones, those with the shortest preparation first (so a long one delays no other)."""
     groups: dict[str, list[AppFacts]] = defaultdict(list)
     for app in movers:
         groups[_plan_key(app)].append(app)
+    leads = leads or {}
 
     def rank(members: list[AppFacts]) -> int:
         # A plan is as ready as its least ready app; unknown readiness counts as needs-work.
         return max(READINESS_RANK.get(a.readiness or "", 1) for a in members)
 
-    def sort_key(key: str) -> tuple[int, str, str, str, str]:
+    def sort_key(key: str) -> tuple[int, int, str, str, str, str]:
         first = groups[key][0]
         return (
             rank(groups[key]),
+            _preparation_days(groups[key], leads),
             (first.subscription_name or first.subscription_id or "").lower(),
             (id_part(first.plan_id, "resourceGroups") or first.resource_group or "").lower(),
             (first.plan_name or first.site_name).lower(),
@@ -387,14 +429,28 @@ def ordered_groups(
     return [(rank(groups[k]), k, _order_members(groups[k], strategies)) for k in sorted(groups, key=sort_key)]
 
 
-def pack_waves(groups: Sequence[tuple[int, str, list[AppFacts]]], max_apps: int) -> list[Wave]:
-    """Whole plans into waves of at most `max_apps` apps; a new wave where readiness changes."""
+def pack_waves(
+    groups: Sequence[tuple[int, str, list[AppFacts]]],
+    max_apps: int,
+    preparation: Mapping[str, int] | None = None,
+) -> list[Wave]:
+    """Whole plans into waves of at most `max_apps` apps; a new wave where readiness changes, or where
+    the preparation a plan waits for does (so a long preparation holds back no plan that is ready sooner)."""
+    preparation = preparation or {}
     waves: list[Wave] = []
+    current_prep = 0
     for rank, key, members in groups:
         current = waves[-1] if waves else None
-        if current is None or current.rank != rank or len(current.apps) + len(members) > max_apps:
+        prep = preparation.get(key, 0)
+        if (
+            current is None
+            or current.rank != rank
+            or prep != current_prep
+            or len(current.apps) + len(members) > max_apps
+        ):
             current = Wave(number=len(waves) + 1, rank=rank)
             waves.append(current)
+            current_prep = prep
         current.apps.extend(members)
         current.plan_keys.append(key)
     return waves
@@ -405,30 +461,75 @@ def plan_waves(movers: Sequence[AppFacts], strategies: Mapping[str, Strategy], m
     return pack_waves(ordered_groups(movers, strategies), max_apps)
 
 
-def fitting_cap(
-    groups: Sequence[tuple[int, str, list[AppFacts]]], first: date, wave_days: int, retirement: date
-) -> int:
-    """The smallest bound (at least the default) whose waves end a wave before the retirement date
-    (or on it, when a wave's margin is out of reach).
+class _Timing:
+    """Dates of waves: back to back in working days, a wave no earlier than its apps' preparation."""
 
-    When no bound gets there (the start is too late), the default stands and the deadline warning
-    says by how much the schedule overruns.
+    def __init__(
+        self,
+        calendar: WorkCalendar,
+        wave_days: int,
+        ready: Mapping[str, date],
+        preparation: Mapping[str, int] | None = None,
+    ) -> None:
+        self.calendar = calendar
+        self.wave_days = wave_days
+        self.ready = ready  # app id (lower) -> first day its wave may start
+        self.preparation = preparation or {}  # plan key -> working days of preparation it waits for
+
+    def place(self, waves: Sequence[Wave], first: date) -> None:
+        """Give every wave its start, end, pauses and whether it waits for preparation."""
+        day = self.calendar.on_or_after(first)
+        for wave in waves:
+            earliest = max([day, *(self.ready.get(a.id.lower(), day) for a in wave.apps)])
+            wave.start = self.calendar.on_or_after(earliest)
+            wave.waits_for_preparation = wave.start > day
+            wave.end = self.calendar.span_end(wave.start, self.wave_days)
+            wave.pauses = self.calendar.pauses(wave.start, wave.end)
+            day = self.calendar.after(wave.end)
+
+    def migration_end(self, groups: Sequence[tuple[int, str, list[AppFacts]]], cap: int, first: date) -> date:
+        """The last day of the last wave with apps, for this bound and start (gateway clean-up aside)."""
+        waves = pack_waves(groups, cap, self.preparation)
+        self.place(waves, first)
+        return max((w.end for w in waves if w.end), default=first)
+
+
+def fitting_cap(
+    groups: Sequence[tuple[int, str, list[AppFacts]]], first: date, timing: _Timing, target: date
+) -> int:
+    """The smallest bound (at least the default) whose waves end by `target` (the retirement date
+    minus the buffer). When no bound gets there (the start is too late, or a preparation too long),
+    the default stands and the schedule says it is late and what would fit.
     """
-    waves_by_deadline = ((retirement - first).days + 1) // wave_days  # waves that end on or before the date
     total = sum(len(members) for _, _, members in groups)
     low, high = DEFAULT_MAX_APPS_PER_WAVE, max(DEFAULT_MAX_APPS_PER_WAVE, total)
-    fewest = len(pack_waves(groups, high))
-    # Aim to end a wave early, so what fails in the last wave can still be fixed or rolled back.
-    fits = waves_by_deadline - 1 if fewest <= waves_by_deadline - 1 else waves_by_deadline
-    if len(pack_waves(groups, low)) <= fits or fewest > fits:
+    if not groups or timing.migration_end(groups, low, first) <= target:
         return low
-    while low < high:  # fewer waves as the bound grows: find the first bound that fits
+    if timing.migration_end(groups, high, first) > target:
+        return low
+    while low < high:  # the schedule ends no later as the bound grows: find the first bound that fits
         middle = (low + high) // 2
-        if len(pack_waves(groups, middle)) <= fits:
+        if timing.migration_end(groups, middle, first) <= target:
             high = middle
         else:
             low = middle + 1
     return low
+
+
+def _latest_fitting_start(
+    groups: Sequence[tuple[int, str, list[AppFacts]]], cap: int, timing: _Timing, target: date, earliest: date
+) -> date | None:
+    """The latest start (a working day from `earliest` on) whose waves end by `target`, or None."""
+    if timing.migration_end(groups, cap, earliest) > target:
+        return None
+    low, high = earliest, target
+    while low < high:  # a later start never ends earlier: find the last start that still fits
+        middle = low + timedelta(days=(high - low).days // 2 + 1)
+        if timing.migration_end(groups, cap, middle) <= target:
+            low = middle
+        else:
+            high = middle - timedelta(days=1)
+    return timing.calendar.on_or_after(low)  # a start on a day off begins on the next working day
 
 
 def _order_members(members: list[AppFacts], strategies: Mapping[str, Strategy]) -> list[AppFacts]:
@@ -468,6 +569,131 @@ def default_start(plan: Mapping[str, Any]) -> date:
     )
     earliest = base + timedelta(days=NOTICE_DAYS)
     return earliest + timedelta(days=(7 - earliest.weekday()) % 7)
+
+
+# --- preparation and the deadline ---------------------------------------------------------------
+
+
+def _preparation_ready(
+    movers: Sequence[AppFacts], leads: Mapping[str, int], calendar: WorkCalendar, prep_from: date
+) -> dict[str, date]:
+    """App id (lower) -> the first day its wave may start: the working day after its longest preparation."""
+    ready: dict[str, date] = {}
+    for app in movers:
+        codes = codes_to_prepare(_codes_in_order(app), leads)
+        if codes:
+            ready[app.id.lower()] = calendar.after(calendar.span_end(prep_from, codes[0][1]))
+    return ready
+
+
+def _preparation_days(members: Sequence[AppFacts], leads: Mapping[str, int]) -> int:
+    """The longest preparation any app of a plan waits for (working days)."""
+    return max((leads.get(code, 0) for a in members for code in a.codes), default=0)
+
+
+def _codes_in_order(app: AppFacts) -> tuple[str, ...]:
+    return tuple(rule.code for rule in RULES if rule.code in app.codes)
+
+
+def _preparation_tasks(
+    waves: Sequence[Wave], leads: Mapping[str, int], calendar: WorkCalendar, prep_from: date
+) -> dict[str, list[Task]]:
+    """App id (lower) -> its preparation tasks, each with the latest start that keeps its wave on time."""
+    out: dict[str, list[Task]] = {}
+    for wave in waves:
+        if wave.start is None:
+            continue
+        for app in wave.apps:
+            tasks = []
+            for code, days in codes_to_prepare(_codes_in_order(app), leads):
+                latest = calendar.before(wave.start, days)
+                tasks.append(
+                    Task(
+                        app_id=app.id,
+                        app=app.name,
+                        code=code,
+                        title=BY_CODE[code].title,
+                        lead_days=days,
+                        earliest=prep_from,
+                        ready_by=calendar.span_end(prep_from, days),
+                        start_by=max(latest, prep_from),
+                        needed_by=calendar.before(wave.start, 1),
+                        wave=wave.number,
+                    )
+                )
+            if tasks:
+                out[app.id.lower()] = tasks
+    return out
+
+
+def _preparation_summary(tasks: Mapping[str, list[Task]]) -> dict[str, Any]:
+    starts = [task.start_by for app_tasks in tasks.values() for task in app_tasks if task.start_by]
+    return {
+        "apps": len(tasks),
+        "tasks": sum(len(app_tasks) for app_tasks in tasks.values()),
+        "first_start_by": min(starts).isoformat() if starts else None,
+    }
+
+
+def _name_blocked_dependents(
+    gateway_dicts: Sequence[dict[str, Any]], waves: Sequence[Wave], removal: Mapping[str, int]
+) -> None:
+    """A gateway's clean-up waits for its blocked dependents: say which, in its verdict."""
+    blocked = {a.id.lower(): (a.name, w.number) for w in waves for a in w.apps if a.readiness == "blocked"}
+    for d in gateway_dicts:
+        waiting = [blocked[str(x).lower()] for x in d.get("dependents") or () if str(x).lower() in blocked]
+        d["waits_for"] = [name for name, _ in waiting]
+        if waiting and removal.get(str(d.get("id") or "").lower()):
+            names = ", ".join(f"{name} (wave {number})" for name, number in waiting[:5])
+            more = f" and {len(waiting) - 5} more" if len(waiting) > 5 else ""
+            reason = str(d.get("decommission_reason") or "").rstrip(". ")
+            d["decommission_reason"] = (
+                f"{reason}. " if reason else ""
+            ) + f"Clean-up waits for blocked dependents: {names}{more}."
+
+
+def _late_advice(
+    groups: Sequence[tuple[int, str, list[AppFacts]]],
+    first: date,
+    timing: _Timing,
+    target: date,
+    cap: int,
+    settings: Settings,
+    calendar: WorkCalendar,
+    as_of: date,
+) -> str:
+    """What would make the schedule end by the deadline minus the buffer: a wave size, a start date."""
+    end = timing.migration_end(groups, cap, first)
+    sentences = [
+        f"The migration ends on {end.isoformat()}, after {target.isoformat()} (the retirement date minus "
+        f"{settings.buffer_days} working days of buffer)."
+    ]
+    size = fitting_cap(groups, first, timing, target)
+    if size != cap and timing.migration_end(groups, size, first) <= target:
+        sentences.append(f"Waves of {size} apps fit from the same start (--wave-size {size}).")
+    elif timing.migration_end(groups, max(cap, sum(len(m) for _, _, m in groups)), first) > target:
+        sentences.append("No wave size fits from this start.")
+    start = _latest_fitting_start(groups, cap, timing, target, calendar.after(as_of))
+    if start is not None and start < first:
+        sentences.append(
+            f"Starting on {start.isoformat()} or earlier fits with the same wave size (--start)."
+        )
+    elif start is None:
+        ready = max(timing.ready.values(), default=None)
+        sentences.append(
+            "No start date fits with this wave size"
+            + (f": preparation alone runs until {calendar.before(ready, 1).isoformat()}." if ready else ".")
+        )
+    return " ".join(sentences)
+
+
+def _pause_warnings(wave: Wave) -> list[str]:
+    return [
+        f"Wave {wave.number} pauses {p.start.isoformat()}"
+        + (f" to {p.end.isoformat()}" if p.end != p.start else "")
+        + f" ({p.why}); it ends on {wave.end.isoformat() if wave.end else '?'}."
+        for p in wave.pauses
+    ]
 
 
 # --- shared facts -------------------------------------------------------------------------------

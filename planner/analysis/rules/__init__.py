@@ -140,6 +140,7 @@ RULES: tuple[Rule, ...] = (
         fix="Create (or reuse) a VNet in the app's region, peer it with the old VNet (global peering, "
         "forwarded traffic allowed, gateway transit if on-premises is reached through it), integrate there.",
         runbook_resolves=True,
+        lead_days=10,
         learn=MIG_DOC,
     ),
     Rule(
@@ -151,6 +152,7 @@ RULES: tuple[Rule, ...] = (
         "was the only way.",
         fix="Migrate the classic VNet (and what runs in it) to Azure Resource Manager first, then plan again.",
         runbook_resolves=True,
+        lead_days=30,
         learn=VNI_DOC,
     ),
     Rule(
@@ -164,6 +166,7 @@ RULES: tuple[Rule, ...] = (
         "then create the subnet there.",
         stage="placement",
         runbook_resolves=True,
+        lead_days=5,
         learn=VNI_DOC,
     ),
     Rule(
@@ -177,6 +180,7 @@ RULES: tuple[Rule, ...] = (
         "apps to another plan (blue-green).",
         stage="placement",
         runbook_resolves=True,
+        lead_days=10,
         learn=VNI_DOC,
     ),
     Rule(
@@ -188,6 +192,7 @@ RULES: tuple[Rule, ...] = (
         fix="Scale the plan to a tier that supports it (e.g. PremiumV3; on Basic/Standard old scale units "
         "recreate the plan as PremiumV3 and scale down), or move the apps to a new plan (blue-green).",
         runbook_resolves=True,
+        lead_days=5,
         learn=MIG_DOC,
     ),
     Rule(

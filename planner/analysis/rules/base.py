@@ -147,6 +147,9 @@ class Rule:
     # A blocker the runbook's own steps resolve (new plan, address space, peering, migration); any other
     # blocker stops the app's steps at a manual step.
     runbook_resolves: bool = False
+    # Working days of preparation before the app's wave can start (what resolves the blocker: a VNet
+    # migrated to Resource Manager, address space added, a peering approved); `--lead-times` overrides.
+    lead_days: int = 0
     # On-premises is reached through the integrated VNet's gateway: a new VNet must peer with gateway transit.
     # (COEXISTENCE does not carry it: an ExpressRoute gateway beside the VPN one always raises EXPRESSROUTE too.)
     reaches_on_premises: bool = False

@@ -52,6 +52,7 @@ class Styles:
             "sint": {"number_format": "#,##0", "alignment": left},
             "smoney": {"number_format": "#,##0.00", "alignment": left},
             "sdate": {"number_format": "yyyy-mm-dd", "alignment": left},
+            "spercent": {"number_format": "0%", "alignment": left},
             "link": {"font": link_font, "alignment": top},
             "title": {"font": make_font(size=16, bold=True, color="1F3864")},
             "section": {"font": make_font(size=12, bold=True, color="FFFFFF"), "fill": make_fill("1F3864")},
@@ -107,6 +108,14 @@ class Styles:
         if link or location:
             cell.hyperlink = Hyperlink(ref="", target=link, location=location)
         return cell
+
+
+def formula(styles: Styles, text: str, style: str = "sint") -> Any:
+    """A cell holding a formula of ours (never data from the plan): recalculated when the book opens."""
+    cell = styles.cell(None, style)
+    cell.value = text
+    cell.data_type = "f"
+    return cell
 
 
 def make_font(**kw: Any) -> Font:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from planner.render.common import as_date as _date
 from planner.render.common import last_segment as _last
 from planner.render.common import portal_url, subscription_label
 from planner.render.excel.spec import Lookups, Plan, Row, joined, tags_text, yes_no
@@ -207,3 +208,26 @@ def code_rows(lk: Lookups) -> Iterator[Row]:
             "doc": doc,
             "doc_url": info.get("learn_url") or (doc if doc.startswith(("https://", "http://")) else None),
         }
+
+
+def preparation_rows(lk: Lookups) -> Iterator[Row]:
+    """One row per preparation task of a blocked app, in wave order."""
+    for wave in lk.schedule.waves:
+        for app in wave.apps:
+            for task in app.get("preparation") or ():
+                yield {
+                    "app": app.get("name") or _last(app.get("id")),
+                    "wave": task.get("wave", wave.number),
+                    "wave_start": wave.start,
+                    "code": task.get("code"),
+                    "title": task.get("title"),
+                    "lead_days": task.get("lead_days"),
+                    "start_by": _date(task.get("start_by")),
+                    "ready_by": _date(task.get("ready_by")),
+                    "needed_by": _date(task.get("needed_by")),
+                    "subscription": subscription_label(
+                        lk.sub_labels, app.get("subscription_id"), app.get("subscription_name")
+                    ),
+                    "resource_group": app.get("resource_group"),
+                    "due": _date(task.get("needed_by")),
+                }

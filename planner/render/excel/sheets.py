@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from planner.render.excel.rows import app_rows, code_rows, evidence_rows, gateway_rows, step_rows, subnet_rows
+from planner.render.excel.rows import (
+    app_rows,
+    code_rows,
+    evidence_rows,
+    gateway_rows,
+    preparation_rows,
+    step_rows,
+    subnet_rows,
+)
 from planner.render.excel.spec import Column, SheetSpec
 from planner.render.excel.summary import write_summary
 
@@ -50,6 +58,27 @@ SHEETS: tuple[SheetSpec, ...] = (
         rows=app_rows,
         consultant=True,
         freeze="C2",
+    ),
+    SheetSpec(
+        "Preparation",
+        "What blocked apps need before their wave (lead time in working days), the latest start, and when it "
+        "must be done.",
+        columns=(
+            _C("App", "app", width=28),
+            _C("Wave", "wave", kind="int", width=7),
+            _C("Wave starts", "wave_start", kind="date", width=12),
+            _C("Code", "code", width=20),
+            _C("Preparation", "title", kind="wrap", width=40),
+            _C("Working days", "lead_days", kind="int", width=13),
+            _C("Start by", "start_by", kind="date", width=12),
+            _C("Done by", "needed_by", kind="date", width=12),
+            _C("Ready if started now", "ready_by", kind="date", width=19),
+            _C("Subscription", "subscription", width=22),
+            _C("Resource group", "resource_group", width=18),
+        ),
+        rows=preparation_rows,
+        consultant=True,
+        freeze="B2",
     ),
     SheetSpec(
         "Steps",

@@ -13,8 +13,16 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 
 from planner.render.common import as_date as _date
 from planner.render.common import governance_lines
-from planner.render.excel.cells import Styles, excel_value
-from planner.render.excel.spec import COLOURS, LEARN_DOCS, READINESS_LABEL, Lookups, SheetSpec
+from planner.render.excel.cells import Styles, excel_value, formula
+from planner.render.excel.spec import (
+    COLOURS,
+    EXCEL_MAX_ROWS,
+    LEARN_DOCS,
+    READINESS_LABEL,
+    Lookups,
+    SheetSpec,
+    all_columns,
+)
 from planner.render.excel.tables import print_setup
 from planner.render.schedule import Wave
 
@@ -29,8 +37,8 @@ def write_summary(ws: Any, lk: Lookups, st: Styles) -> None:
     currency = prices.get("currency") or ""
     schedule = plan.get("schedule") or {}
     inventory = plan.get("inventory") or {}
-    widths = (46, 16, 13, 13, 13, 13, 13, 18)
-    for letter, width in zip("ABCDEFGH", widths, strict=True):
+    widths = (46, 16, 13, 13, 13, 13, 13, 18, 10, 11)
+    for letter, width in zip("ABCDEFGHIJ", widths, strict=True):
         ws.column_dimensions[letter].width = width
     print_setup(ws, "portrait", sum(widths))
     row_no = 0
@@ -60,13 +68,25 @@ def write_summary(ws: Any, lk: Lookups, st: Styles) -> None:
         st.cell("Gateway-required VNet integration retires on", "label"),
         st.cell(_date(plan.get("retirement_date")) or plan.get("retirement_date"), "sdate"),
     )
+    progress = _progress_ranges(lk)
+    retirement = _date(plan.get("retirement_date"))
     put(
         st.cell("Days left", "label"),
-        st.cell(days, "warn" if isinstance(days, int) and days < 120 else "big"),
-        st.cell(f"counted from {plan.get('as_of') or str(plan.get('generated_at', ''))[:10]}", "note"),
+        formula(st, f"=MAX(0,DATE({retirement.year},{retirement.month},{retirement.day})-TODAY())", "big")
+        if retirement
+        else st.cell(days, "big"),
+        st.cell(f"counted from today when the workbook opens ({days} on the plan's date)", "note"),
     )
+    if progress:
+        status, _, count = progress
+        put(
+            st.cell("Apps done", "label"),
+            formula(st, f'=COUNTIF({status},"Done")'),
+            formula(st, f'=IF({count}=0,0,COUNTIF({status},"Done")/{count})', "spercent"),
+            st.cell(f"of {count} (Status column of the Apps sheet)", "note"),
+        )
     if schedule:
-        late = bool(schedule.get("past_deadline"))
+        late = bool(schedule.get("late") or schedule.get("past_deadline"))
         put(
             st.cell("Planned migration", "label"),
             st.cell(
@@ -75,10 +95,51 @@ def write_summary(ws: Any, lk: Lookups, st: Styles) -> None:
             None,
             st.cell(
                 f"{len(lk.schedule.scheduled)} waves of {schedule.get('wave_days', '?')} working days"
-                + (": THE PLAN ENDS AFTER THE DEADLINE" if late else ""),
+                + (
+                    ", apps done by " + str(schedule.get("migration_end"))
+                    if schedule.get("migration_end")
+                    else ""
+                )
+                + (": THE PLAN ENDS AFTER THE DEADLINE" if schedule.get("past_deadline") else ""),
                 "warn" if late else "note",
             ),
         )
+        if schedule.get("deadline_with_buffer"):
+            put(
+                st.cell("Buffer before the deadline", "label"),
+                st.cell(_date(schedule.get("deadline_with_buffer")), "warn" if late else "sdate"),
+                None,
+                st.cell(
+                    f"{schedule.get('buffer_days')} working days kept free before the retirement date", "note"
+                ),
+            )
+        if schedule.get("late"):
+            long(st.cell("LATE", "warn"), schedule.get("advice") or "")
+        calendar = schedule.get("calendar") or {}
+        if calendar:
+            freezes = ", ".join(f"{f.get('from')} to {f.get('to')}" for f in calendar.get("freezes") or ())
+            long(
+                st.cell("Working days", "label"),
+                ", ".join(str(d)[:3] for d in calendar.get("workdays") or ())
+                + (
+                    f"; public holidays of {calendar['holidays']}"
+                    if calendar.get("holidays")
+                    else "; no public holidays"
+                )
+                + (f"; change freezes {freezes}" if freezes else ""),
+            )
+        prep = schedule.get("preparation") or {}
+        if prep.get("tasks"):
+            put(
+                st.cell("Preparation before blocked waves", "label"),
+                st.cell(prep["tasks"], "sint"),
+                None,
+                st.cell(
+                    f"tasks for {prep.get('apps')} apps; the first must start by {prep.get('first_start_by')} "
+                    "(Preparation sheet)",
+                    "warn",
+                ),
+            )
     put(
         st.cell("Generated", "label"),
         st.cell(_when(plan.get("generated_at"))),
@@ -112,11 +173,31 @@ def write_summary(ws: Any, lk: Lookups, st: Styles) -> None:
     first_wave = last_wave = 0
     if waves:
         section("Waves")
-        head = ("Name", "Wave", "Ready", "Needs work", "Blocked", "Start", "End", "Gateways removed")
+        head = (
+            "Name",
+            "Wave",
+            "Ready",
+            "Needs work",
+            "Blocked",
+            "Start",
+            "End",
+            "Gateways removed",
+            "Apps done",
+            "Progress",
+        )
         put(*(st.cell(h, "head") for h in head))
         first_wave = row_no + 1
         for wave in waves:
             counts = wave.readiness
+            apps = len(wave.apps)
+            done: list[Any] = [None, None]
+            if progress and apps:
+                status, wave_column, _ = progress
+                row = row_no + 1
+                done = [
+                    formula(st, f'=COUNTIFS({wave_column},B{row},{status},"Done")'),
+                    formula(st, f"=I{row}/{apps}", "spercent"),
+                ]
             put(
                 st.cell(_wave_name(wave)),
                 st.cell(wave.number, "sint"),
@@ -126,6 +207,7 @@ def write_summary(ws: Any, lk: Lookups, st: Styles) -> None:
                 st.cell(wave.start, "sdate"),
                 st.cell(wave.end, "sdate"),
                 st.cell(len(wave.gateways), "sint"),
+                *done,
             )
         last_wave = row_no
 
@@ -200,6 +282,23 @@ def write_summary(ws: Any, lk: Lookups, st: Styles) -> None:
         put(st.cell(title, "link", link=url))
 
     _add_summary_charts(ws, chart_row, (first_ready, last_ready), (first_wave, last_wave))
+
+
+def _progress_ranges(lk: Lookups) -> tuple[str, str, int] | None:
+    """The Apps sheet's Status and Wave ranges and its row count, for the progress formulas."""
+    apps = next((spec for spec in lk.sheets if spec.name == "Apps"), None)
+    if apps is None or not apps.consultant:
+        return None
+    keys = [c.key for c in all_columns(apps)]
+    count = sum(len(w.apps) for w in lk.schedule.waves)
+    if "status" not in keys or "wave" not in keys or count == 0 or count + 1 > EXCEL_MAX_ROWS:
+        return None
+
+    def cells(key: str) -> str:
+        letter = get_column_letter(keys.index(key) + 1)
+        return f"Apps!${letter}$2:${letter}${count + 1}"
+
+    return cells("status"), cells("wave"), count
 
 
 def _wave_name(wave: Wave) -> str:
