@@ -192,6 +192,9 @@
       fact('Target', tgt + ': ' + notes.join(', ') + (t.notes && t.notes.length ? '. ' + t.notes.join('. ') : ''));
     }
     if (a.strat && a.strat.name) fact('Approach', a.strat.name + (a.strat.reason ? ': ' + a.strat.reason : ''));
+    (a.prep || []).forEach(function (p) {
+      fact('Preparation', p.code + ' (' + p.title + '): ' + p.days + ' working days; start by ' + p.startBy + ', done by ' + p.doneBy);
+    });
     fact('App', [a.kind, a.os, a.loc].filter(Boolean).join(' · ') + (a.plan ? ' · plan ' + a.plan + (a.sku ? ' (' + a.sku + ')' : '') : ''));
     fact('Subscription', a.sub + (a.subId && a.subId !== a.sub ? ' (' + a.subId + ')' : '') + ' · resource group ' + a.rg);
     fact('Tags', a.tags);
@@ -404,7 +407,58 @@
     $('today-days').textContent = ' Today: ' + (days >= 0 ? days + ' days left.' : 'the retirement date has passed.');
   })();
 
+  /* ---- this week and next: what starts, what is overdue, what waits for preparation (today's date) ---- */
+  function drawNow() {
+    var body = $('now-body');
+    if (!body) return;
+    var now = new Date();
+    var today = Date.UTC(now.getFullYear(), now.getMonth(), now.getDate());
+    var monday = today - ((now.getDay() + 6) % 7) * 86400000;
+    var nextMonday = monday + 7 * 86400000, after = nextMonday + 7 * 86400000;
+    function day(s) { return Date.parse(s + 'T00:00:00Z'); }
+    var waveApps = {};
+    apps.forEach(function (a) { (waveApps[a.wave] = waveApps[a.wave] || []).push(a); });
+    var rows = { thisWeek: [], next: [], overdue: [], waiting: [] };
+    (DATA.waves || []).forEach(function (w) {
+      var s = day(w.start), e = day(w.end);
+      if (isNaN(s) || isNaN(e)) return;
+      var label = 'Wave ' + w.n + ' (' + w.start + ' to ' + w.end + '): ' + w.apps + ' app(s)' + (w.gateways ? ', ' + w.gateways + ' gateway clean-up(s)' : '');
+      if (s <= today && e >= today) rows.thisWeek.push('Running: ' + label);
+      else if (s > today && s < nextMonday) rows.thisWeek.push('Starts: ' + label);
+      else if (s >= nextMonday && s < after) rows.next.push('Starts: ' + label);
+      if (e < today) {
+        var left = (waveApps[w.n] || []).filter(function (a) { return a.keys.length && doneCount(a) < a.keys.length; });
+        if (left.length) rows.overdue.push(label + ': ' + left.length + ' app(s) not done (' + left.slice(0, 5).map(function (a) { return a.name; }).join(', ') + (left.length > 5 ? ' …' : '') + ')');
+      }
+      if (w.waits && s >= today) rows.waiting.push(label + ' waits for preparation');
+    });
+    apps.forEach(function (a) {
+      (a.prep || []).forEach(function (p) {
+        var by = day(p.startBy), done = day(p.doneBy);
+        var text = a.name + ': ' + p.code + ', ' + p.days + ' working days, start by ' + p.startBy + ', done by ' + p.doneBy;
+        if (done < today) return;
+        if (by < monday) rows.overdue.push('Preparation should have started: ' + text);
+        else if (by < nextMonday) rows.thisWeek.push('Preparation to start: ' + text);
+        else if (by < after) rows.next.push('Preparation to start: ' + text);
+      });
+    });
+    var groups = [['This week', rows.thisWeek, 'this-week'], ['Next week', rows.next, 'next-week'],
+                  ['Overdue', rows.overdue, 'overdue'], ['Waiting for preparation', rows.waiting, 'waiting']];
+    body.textContent = '';
+    body.appendChild(h('p', { class: 'meta' }, 'As of ' + new Date(today).toISOString().slice(0, 10) + ' (today, in this browser).'));
+    groups.forEach(function (g) {
+      var box = h('div', { class: 'now-group ' + g[2], 'data-group': g[2] }, h('h3', null, g[0] + ' (' + g[1].length + ')'));
+      var list = h('ul');
+      g[1].slice(0, 30).forEach(function (line) { list.appendChild(h('li', null, line)); });
+      if (g[1].length > 30) list.appendChild(h('li', null, '… and ' + (g[1].length - 30) + ' more'));
+      if (!g[1].length) list.appendChild(h('li', { class: 'none' }, 'Nothing.'));
+      box.appendChild(list);
+      body.appendChild(box);
+    });
+  }
+
   readHash();
+  drawNow();
   applyFilters();
   updateProgress();
   document.documentElement.setAttribute('data-ready', '1');

@@ -36,7 +36,9 @@ def _plan_options(
     format: Annotated[
         str | None,
         typer.Option(
-            "--format", "-f", help="Comma list: json,csv,xlsx,html,scripts (default: all but scripts)."
+            "--format",
+            "-f",
+            help="Comma list: json,csv,xlsx,html,scripts,ics,boards (default: json,csv,xlsx,html).",
         ),
     ] = None,
     prices: Annotated[

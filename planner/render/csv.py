@@ -57,6 +57,12 @@ APP_COLUMNS: list[tuple[str, Callable[[Row], Any]]] = [
     ("target_new_vnet", lambda a: (a["target"] or {}).get("new_vnet")),
     ("steps", lambda a: len(a["steps"])),
     ("tags", lambda a: json.dumps(a["tags"], ensure_ascii=False, sort_keys=True) if a["tags"] else ""),
+    # Added with the working-day schedule (readers by column name are unaffected; new columns go last).
+    ("preparation", lambda a: ";".join(f"{p['code']}:{p['lead_days']}" for p in a.get("preparation") or ())),
+    (
+        "preparation_start_by",
+        lambda a: min((p["start_by"] for p in a.get("preparation") or ()), default=None),
+    ),
 ]
 
 
@@ -85,6 +91,7 @@ GATEWAY_COLUMNS: list[tuple[str, Callable[[Row], Any]]] = [
     ("monthly_cost", lambda g: g["monthly_cost"]),
     ("monthly_savings", lambda g: g["monthly_savings"]),
     ("removal_wave", lambda g: g.get("removal_wave")),
+    ("waits_for", lambda g: ";".join(g.get("waits_for") or ())),
 ]
 
 

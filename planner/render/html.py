@@ -162,6 +162,16 @@ def _app_view(
         else None,
         "tags": "; ".join(f"{k}={v}" for k, v in sorted((app.get("tags") or {}).items())),
         "steps": _steps(app.get("steps")),
+        "prep": [
+            {
+                "code": str(p.get("code") or ""),
+                "title": str(p.get("title") or ""),
+                "days": p.get("lead_days"),
+                "startBy": str(p.get("start_by") or ""),
+                "doneBy": str(p.get("needed_by") or ""),
+            }
+            for p in app.get("preparation") or ()
+        ],
         "sup": [
             {
                 "code": str(x.get("code") or ""),
@@ -174,7 +184,9 @@ def _app_view(
     }
 
 
-def _write_page_data(out: TextIO, plan: Mapping[str, Any], apps: list[Mapping[str, Any]]) -> None:
+def _write_page_data(
+    out: TextIO, plan: Mapping[str, Any], apps: list[Mapping[str, Any]], schedule: Schedule
+) -> None:
     """The JSON the page's script reads, written app by app so a large plan is never one big string."""
     gateway_names = {
         str(g.get("id") or "").lower(): g.get("name") or _last(g.get("id")) for g in _gateways(plan)
@@ -188,6 +200,23 @@ def _write_page_data(out: TextIO, plan: Mapping[str, Any], apps: list[Mapping[st
         "asOf": plan.get("as_of") or str(plan.get("generated_at") or "")[:10],
         "retirement": plan.get("retirement_date") or "",
         "codes": codes,
+        "waves": [
+            {
+                "n": wave.number,
+                "name": wave.name,
+                "start": wave.start.isoformat() if wave.start else "",
+                "end": wave.end.isoformat() if wave.end else "",
+                "apps": len(wave.apps),
+                "blocked": wave.readiness.get("blocked", 0),
+                "gateways": len(wave.gateways),
+                "waits": any(
+                    bool(w.get("waits_for_preparation"))
+                    for w in plan.get("waves") or ()
+                    if w.get("number") == wave.number
+                ),
+            }
+            for wave in schedule.scheduled
+        ],
         "gateways": [
             {
                 "id": gw.get("id") or "",
@@ -244,6 +273,11 @@ def _banner(plan: Mapping[str, Any]) -> dict[str, Any]:
         level = "late" if days < 90 else "soon" if days < 180 else "ok"
     if schedule.get("past_deadline"):
         level = "late"
+    if schedule.get("late"):
+        level = "late"
+    calendar = schedule.get("calendar") or {}
+    prep = schedule.get("preparation") or {}
+    freezes = [f"{_day(f.get('from'))} – {_day(f.get('to'))}" for f in calendar.get("freezes") or ()]
     return {
         "days": days,
         "level": level,
@@ -251,6 +285,22 @@ def _banner(plan: Mapping[str, Any]) -> dict[str, Any]:
         "as_of": _day(plan.get("as_of") or str(plan.get("generated_at") or "")[:10]),
         "schedule": _span(schedule.get("start"), schedule.get("end")) if schedule else "",
         "past_deadline": bool(schedule.get("past_deadline")),
+        "late": str(schedule.get("advice") or "the schedule ends within the buffer")
+        if schedule.get("late")
+        else "",
+        "calendar": ", ".join(
+            [" ".join(str(d)[:3] for d in calendar.get("workdays") or ())]
+            + ([f"public holidays of {calendar['holidays']}"] if calendar.get("holidays") else [])
+            + ([f"change freeze {f}" for f in freezes])
+        )
+        if calendar
+        else "",
+        "preparation": (
+            f"{prep['tasks']} preparation task(s) for {prep.get('apps')} blocked app(s) must be done before their "
+            f"waves; the first must start by {_day(prep.get('first_start_by'))}."
+        )
+        if prep.get("tasks")
+        else "",
     }
 
 
@@ -553,7 +603,7 @@ def _render(plan: Mapping[str, Any], out: TextIO, schedule: Schedule | None = No
     if not mark:
         raise RuntimeError("the runbook template lost its data block")
     out.write(head)
-    _write_page_data(out, plan, apps)
+    _write_page_data(out, plan, apps, schedule)
     out.write(tail)
 
 

@@ -25,13 +25,15 @@ class Format(StrEnum):
     XLSX = "xlsx"
     HTML = "html"
     SCRIPTS = "scripts"
+    ICS = "ics"
+    BOARDS = "boards"
 
 
 @dataclass(frozen=True)
 class _Renderer:
     module: str
     function: str
-    filename: str | None  # None: the renderer writes into a folder of its own
+    filename: str | None  # None: the renderer writes into a folder named after its format
     schedule: bool = False  # takes the schedule view (planner/render/schedule.py) built once for all
 
 
@@ -44,6 +46,8 @@ RENDERERS: dict[Format, list[_Renderer]] = {
     Format.XLSX: [_Renderer("planner.render.excel", "write_workbook", "plan.xlsx", schedule=True)],
     Format.HTML: [_Renderer("planner.render.html", "write_html", "runbook.html", schedule=True)],
     Format.SCRIPTS: [_Renderer("planner.render.scripts", "write_scripts", None, schedule=True)],
+    Format.ICS: [_Renderer("planner.render.ics", "write_ics", "schedule.ics", schedule=True)],
+    Format.BOARDS: [_Renderer("planner.render.boards", "write_boards", None, schedule=True)],
 }
 DEFAULT_FORMATS = (Format.JSON, Format.CSV, Format.XLSX, Format.HTML)
 
@@ -88,10 +92,10 @@ def write_outputs(
                     view = view or schedule_of(plan)
                     extra = (view,)
                 if renderer.filename is None:
-                    folder = staging / "scripts"
+                    folder = staging / fmt.value
                     folder.mkdir()
                     function(plan, folder, *extra)
-                    produced.append("scripts")
+                    produced.append(fmt.value)
                 else:
                     function(plan, staging / renderer.filename, *extra)
                     produced.append(renderer.filename)

@@ -39,6 +39,19 @@ class Wave:
     apps: tuple[Item, ...]
     gateways: tuple[Item, ...]
     plans: tuple[PlanGroup, ...] = ()
+    waits_for_preparation: bool = (
+        False  # starts later than the wave before it allows: blocked apps' preparation
+    )
+    pauses: tuple[Mapping[str, Any], ...] = ()  # holidays and freezes inside it ({from, to, why})
+
+    @property
+    def short_name(self) -> str:
+        """The name without its leading "Wave N" ("Ready: 6 plans, 10 apps"), for places that show the number."""
+        name, prefix = self.name, f"wave {self.number}"
+        if self.number is not None and name.lower().startswith(prefix):
+            name = name[len(prefix) :].lstrip(" —–-:·")
+            name = name[:1].upper() + name[1:]
+        return name
 
     @property
     def key(self) -> str:
@@ -198,4 +211,6 @@ def _wave(
         apps=tuple(apps),
         gateways=tuple(gateways),
         plans=plans,
+        waits_for_preparation=bool(w.get("waits_for_preparation")),
+        pauses=tuple(p for p in w.get("pauses") or () if isinstance(p, Mapping)),
     )

@@ -673,6 +673,11 @@ def _late_advice(
         sentences.append(f"Waves of {size} apps fit from the same start (--wave-size {size}).")
     elif timing.migration_end(groups, max(cap, sum(len(m) for _, _, m in groups)), first) > target:
         sentences.append("No wave size fits from this start.")
+    for days in range(settings.wave_days - 1, 0, -1):  # shorter waves, same start and size
+        shorter = _Timing(calendar, days, timing.ready, timing.preparation)
+        if shorter.migration_end(groups, cap, first) <= target:
+            sentences.append(f"Waves of {days} working days fit from the same start (--wave-days {days}).")
+            break
     start = _latest_fitting_start(groups, cap, timing, target, calendar.after(as_of))
     if start is not None and start < first:
         sentences.append(

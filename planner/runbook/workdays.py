@@ -45,10 +45,10 @@ class WorkCalendar:
         for start, end in self.freezes:
             if start <= day <= end:
                 return "change freeze"
+        if day.weekday() not in self.workdays:  # a holiday on a rest day costs no working day
+            return DAY_NAMES[day.weekday()]
         if day in self.holidays:
             return self.holidays[day]
-        if day.weekday() not in self.workdays:
-            return DAY_NAMES[day.weekday()]
         return None
 
     def working(self, day: date) -> bool:

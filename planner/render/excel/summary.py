@@ -303,11 +303,7 @@ def _progress_ranges(lk: Lookups) -> tuple[str, str, int] | None:
 
 def _wave_name(wave: Wave) -> str:
     """A wave's name without a leading "Wave N" (the number has its own column)."""
-    name, prefix = wave.name, f"wave {wave.number}"
-    if name.lower().startswith(prefix):
-        name = name[len(prefix) :].lstrip(" —–-:·")
-        name = name[:1].upper() + name[1:]
-    return name or f"Wave {wave.number}"
+    return wave.short_name or f"Wave {wave.number}"
 
 
 def _when(value: Any) -> str:
