@@ -163,7 +163,10 @@ def test_evidence_and_codes_sheets(book: openpyxl.Workbook) -> None:
     assert "(missing)" in [c.value for c in column(ws, "Value")]
     assert all(c.hyperlink.target.startswith("https://portal.azure.com/") for c in column(ws, "Resource"))
     legend = book["Codes"]
-    assert [c.value for c in column(legend, "Code")] == list(plan["codes"])
+    rules = [c for c, i in plan["codes"].items() if i["kind"] != "gateway-use"]
+    assert [c.value for c in column(legend, "Code")] == rules + list(plan["gateway_uses"])
+    kinds = {(c.value, k.value) for c, k in zip(column(legend, "Code"), column(legend, "Kind"), strict=True)}
+    assert ("EXPRESSROUTE", "limitation") in kinds and ("EXPRESSROUTE", "gateway-use") in kinds
     meanings = {
         r.value: m.value for r, m in zip(column(legend, "Code"), column(legend, "Meaning"), strict=True)
     }
@@ -224,7 +227,7 @@ def test_illegal_characters_are_replaced_and_long_text_truncated(tmp_path: Path)
 
 def test_empty_plan_still_gives_valid_tables(tmp_path: Path) -> None:
     plan = load_plan()
-    plan.update(apps=[], gateways=[], subnets=[], waves=[], codes={}, schedule=None)
+    plan.update(apps=[], gateways=[], subnets=[], waves=[], codes={}, gateway_uses={}, schedule=None)
     path = tmp_path / "plan.xlsx"
     write_workbook(plan, path)
     book = openpyxl.load_workbook(path)

@@ -404,12 +404,13 @@ def test_schema_enums_are_the_catalogue() -> None:
 
 
 def test_sample_builder_and_fixture_know_every_code() -> None:
-    from planner.plan.build import codes_legend
+    from planner.plan.build import codes_legend, gateway_uses_legend
     from planner.samples import build_contoso
 
     assert list(build_contoso.CODES) == [r.code for r in RULES]
     fixture = json.loads((ROOT / "tests" / "fixtures" / "plan_small.json").read_text(encoding="utf-8"))
-    assert fixture["codes"] == codes_legend()
+    assert fixture["codes"] == codes_legend() and fixture["gateway_uses"] == gateway_uses_legend()
+    assert all(codes_legend()[r.code]["kind"] == r.kind.value for r in RULES)  # a rule's code has one kind
 
 
 def test_each_rule_is_complete_and_its_flags_fit_its_kind() -> None:

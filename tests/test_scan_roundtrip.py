@@ -93,7 +93,7 @@ def _contoso_faults(manifest: dict[str, Any]) -> tuple[list[Fault], int]:
 def _comparable(plan: dict[str, Any]) -> dict[str, Any]:
     plan = json.loads(json.dumps(plan))
     plan.pop("generated_at", None)
-    for key in ("path", "files"):
+    for key in ("path", "files", "name", "scanned_at"):  # where and when it was written, not what it says
         plan.get("inventory", {}).pop(key, None)
     return plan
 

@@ -63,7 +63,7 @@ def build_plan(
         "days_left": (RETIREMENT_DATE - today).days,
         "prices": {"source": prices.source, "as_of": prices.as_of, "currency": prices.currency},
         "cloud": cloud_of(tenant),
-        "inventory": _inventory_dict(tenant),
+        "inventory": {**_inventory_dict(tenant), **_inventory_identity(tenant)},
         "summary": {
             "retirement_date": RETIREMENT_DATE.isoformat(),
             "days_left": (RETIREMENT_DATE - today).days,
@@ -72,6 +72,7 @@ def build_plan(
         },
         "subscriptions": _subscriptions(tenant),
         "codes": codes_legend(),
+        "gateway_uses": gateway_uses_legend(),
         "apps": apps,
         "gateways": gateway_dicts,
         "subnets": [_subnet_dict(t) for t in targets],
@@ -188,8 +189,12 @@ def cloud_of(tenant: Tenant) -> dict[str, str]:
 
 
 def codes_legend() -> dict[str, dict[str, str]]:
-    """Every code with its list, title, meaning and fix, for renderers."""
-    return {
+    """Every code with its list, title, meaning and fix, for renderers.
+
+    A gateway use that shares its code with a rule (EXPRESSROUTE) is described by the rule here, so an
+    app's code reads the same everywhere; `gateway_uses_legend` describes every use in its own words.
+    """
+    rules = {
         r.code: {
             "kind": r.kind.value,
             "title": r.title,
@@ -200,7 +205,13 @@ def codes_legend() -> dict[str, dict[str, str]]:
             "learn_url": r.learn,
         }
         for r in RULES
-    } | {
+    }
+    return rules | {code: entry for code, entry in gateway_uses_legend().items() if code not in rules}
+
+
+def gateway_uses_legend() -> dict[str, dict[str, str]]:
+    """What else uses a gateway (gateways[].other_uses), each in words (plan.json `gateway_uses`)."""
+    return {
         use.code: {
             "kind": "gateway-use",
             "title": use.title,
@@ -416,6 +427,19 @@ def _inventory_dict(tenant: Tenant) -> dict[str, Any]:
         "gateway_ids": sorted(g.id for g in tenant.gateways.values()),  # every one read: diff tells
         # a gateway no app uses any more (still here, still billed) from one that was deleted
         "warnings": list(tenant.warnings),
+    }
+
+
+def _inventory_identity(tenant: Tenant) -> dict[str, Any]:
+    """What names the inventory in reports: its folder (or file) name, the tenant and the scan's end,
+    never the local path (reports are shared; the path says nothing to their readers)."""
+    manifest = tenant.raw.manifest or {}
+    tenant_id = manifest.get("tenant_id") or manifest.get("tenant")
+    scanned = manifest.get("finished_at") or manifest.get("started_at")
+    return {
+        "name": tenant.raw.root.name or str(tenant.raw.root),
+        "tenant_id": str(tenant_id) if isinstance(tenant_id, str) else None,
+        "scanned_at": str(scanned) if isinstance(scanned, str) else None,
     }
 
 

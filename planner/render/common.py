@@ -86,3 +86,55 @@ def governance_lines(plan: Mapping[str, Any]) -> list[str]:
             line += f"; gateways no app uses any more, not deleted yet: {len(freed)}"
         lines.append(line + ".")
     return lines
+
+
+def legend(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every code once, in one kind: the rules' codes (counted in apps), then the gateway uses (counted
+    in gateways), from plan.json's `codes` and `gateway_uses` (older plans kept uses in `codes`)."""
+    summary = plan.get("summary") or {}
+    counts: dict[str, Any] = {}
+    for key in ("limitations", "blockers", "findings"):
+        counts.update(summary.get(key) or {})
+    unknown = summary.get("unknown") or {}
+    codes = plan.get("codes") or {}
+    uses = plan.get("gateway_uses") or {c: i for c, i in codes.items() if i.get("kind") == "gateway-use"}
+    gateways: dict[str, int] = {}
+    for gateway in plan.get("gateways") or ():
+        for code in set(gateway.get("other_uses") or ()) | set(gateway.get("other_uses_weak") or ()):
+            gateways[code] = gateways.get(code, 0) + 1
+    rows = [
+        {"code": code, **info, "apps": counts.get(code, 0), "unknown": unknown.get(code, 0), "gateways": None}
+        for code, info in codes.items()
+        if info.get("kind") != "gateway-use"
+    ]
+    rows += [
+        {
+            "code": code,
+            **info,
+            "kind": "gateway-use",
+            "apps": None,
+            "unknown": None,
+            "gateways": gateways.get(code, 0),
+        }
+        for code, info in uses.items()
+    ]
+    return rows
+
+
+def inventory_label(plan: Mapping[str, Any]) -> str:
+    """`contoso (tenant c0e1..., scanned 2026-11-29 08:16 UTC)`: the inventory's name, never a local path."""
+    inventory = plan.get("inventory") or {}
+    name = (
+        str(inventory.get("name") or "").strip()
+        or (str(inventory.get("path") or "").rstrip("/\\").rsplit("/", 1)[-1])
+    )
+    details = []
+    if inventory.get("tenant_id"):
+        details.append(f"tenant {inventory['tenant_id']}")
+    scanned = str(inventory.get("scanned_at") or "")
+    if scanned:
+        details.append(
+            f"scanned {scanned[:10]} {scanned[11:16]} UTC".rstrip(" UTC")
+            + (" UTC" if len(scanned) > 11 else "")
+        )
+    return (name or "inventory") + (f" ({', '.join(details)})" if details else "")

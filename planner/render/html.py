@@ -27,7 +27,14 @@ from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
 
 from planner.render.common import as_date as _date
-from planner.render.common import governance_lines, portal_url, subscription_label, subscription_labels
+from planner.render.common import (
+    governance_lines,
+    inventory_label,
+    legend,
+    portal_url,
+    subscription_label,
+    subscription_labels,
+)
 from planner.render.common import last_segment as _last
 from planner.render.schedule import Schedule, Wave, schedule_of
 
@@ -421,7 +428,7 @@ def _timeline(
 
 
 def _use(code: str, codes: Mapping[str, Any], weak: bool = False) -> dict[str, str]:
-    """A gateway use in words (the plan's legend first); `?` marks a weak signal."""
+    """A gateway use in words (plan.json's `gateway_uses`, else `codes`); `?` marks a weak signal."""
     info = codes.get(code) or {}
     return {
         "code": code,
@@ -433,7 +440,7 @@ def _use(code: str, codes: Mapping[str, Any], weak: bool = False) -> dict[str, s
 def _gateway_rows(
     plan: Mapping[str, Any], app_names: Mapping[str, str], currency: str
 ) -> list[dict[str, Any]]:
-    codes = plan.get("codes") or {}
+    codes = {**(plan.get("codes") or {}), **(plan.get("gateway_uses") or {})}  # a use in its own words
     rows: list[dict[str, Any]] = []
     for gw in _gateways(plan):
         decision = gw.get("decommission") or ("yes" if gw.get("decommissionable") else "no")
@@ -468,28 +475,24 @@ def _gateway_rows(
 
 
 def _code_legend(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
-    summary = plan.get("summary") or {}
-    counts: dict[str, Any] = {}
-    for key in ("limitations", "blockers", "findings"):
-        counts.update(summary.get(key) or {})
-    unknown = summary.get("unknown") or {}
-    legend = []
-    for code, info in (plan.get("codes") or {}).items():
-        doc = str(info.get("doc") or "")
-        legend.append(
+    out = []
+    for entry in legend(plan):
+        doc = str(entry.get("doc") or "")
+        kind = str(entry.get("kind") or "")
+        out.append(
             {
-                "code": code,
-                "kind": info.get("kind") or "",
-                "kind_label": KIND_LABEL.get(str(info.get("kind")), str(info.get("kind") or "").capitalize()),
-                "title": info.get("title") or code,
-                "meaning": info.get("meaning") or "",
-                "fix": info.get("fix") or "",
-                "apps": counts.get(code, 0),
-                "unknown": unknown.get(code, 0),
+                "code": entry["code"],
+                "kind": kind,
+                "kind_label": KIND_LABEL.get(kind, kind.capitalize()),
+                "title": entry.get("title") or entry["code"],
+                "meaning": entry.get("meaning") or "",
+                "fix": entry.get("fix") or "",
+                "apps": entry["apps"] if entry.get("gateways") is None else f"{entry['gateways']} gateway(s)",
+                "unknown": entry.get("unknown") or 0,
                 "doc": doc if doc.startswith("https://") else "",
             }
         )
-    return legend
+    return out
 
 
 def _filters(
@@ -589,6 +592,7 @@ def _render(plan: Mapping[str, Any], out: TextIO, schedule: Schedule | None = No
         "legend": _code_legend(plan),
         "filters": _filters(plan, apps, waves),
         "inventory": inventory,
+        "inventory_label": inventory_label(plan),
         "learn": {"migrate": LEARN_MIGRATE, "regional": LEARN_REGIONAL},
         "css": Markup(css),
         "script": Markup(script),

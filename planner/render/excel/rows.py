@@ -8,7 +8,7 @@ from typing import Any
 
 from planner.render.common import as_date as _date
 from planner.render.common import last_segment as _last
-from planner.render.common import portal_url, subscription_label
+from planner.render.common import legend, portal_url, subscription_label
 from planner.render.excel.spec import Lookups, Plan, Row, joined, tags_text, yes_no
 
 # Row sources
@@ -134,7 +134,7 @@ def subnet_rows(lk: Lookups) -> Iterator[Row]:
 
 
 def evidence_rows(lk: Lookups) -> Iterator[Row]:
-    codes = lk.plan.get("codes") or {}
+    codes = lk.plan.get("codes") or {}  # an app's code is a rule's (gateway uses are listed per gateway)
     for app in _gateway_required(lk.plan):
         name = app.get("name")
         for ev in app.get("evidence") or ():
@@ -190,23 +190,19 @@ def _evidence_value(value: Any) -> Any:
 
 
 def code_rows(lk: Lookups) -> Iterator[Row]:
-    summary = lk.plan.get("summary") or {}
-    counts: dict[str, Any] = {}
-    for key in ("limitations", "blockers", "findings"):
-        counts.update(summary.get(key) or {})
-    unknown = summary.get("unknown") or {}
-    for code, info in (lk.plan.get("codes") or {}).items():
-        doc = str(info.get("doc") or "")
+    for entry in legend(lk.plan):
+        doc = str(entry.get("doc") or "")
         yield {
-            "code": code,
-            "kind": info.get("kind"),
-            "title": info.get("title"),
-            "meaning": info.get("meaning"),
-            "fix": info.get("fix"),
-            "apps": counts.get(code, 0),
-            "unknown": unknown.get(code, 0),
+            "code": entry["code"],
+            "kind": entry.get("kind"),
+            "title": entry.get("title"),
+            "meaning": entry.get("meaning"),
+            "fix": entry.get("fix"),
+            "apps": entry.get("apps"),
+            "unknown": entry.get("unknown"),
+            "gateways": entry.get("gateways"),
             "doc": doc,
-            "doc_url": info.get("learn_url") or (doc if doc.startswith(("https://", "http://")) else None),
+            "doc_url": entry.get("learn_url") or (doc if doc.startswith(("https://", "http://")) else None),
         }
 
 

@@ -177,6 +177,7 @@ SHEETS: tuple[SheetSpec, ...] = (
             _C("Fix", "fix", kind="wrap", width=60),
             _C("Apps", "apps", kind="int", width=7),
             _C("Undecided apps", "unknown", kind="int", width=10),
+            _C("Gateways", "gateways", kind="int", width=10),
             _C("Docs", "doc", kind="link", width=30, link_key="doc_url"),
         ),
         rows=code_rows,

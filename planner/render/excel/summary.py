@@ -12,7 +12,7 @@ from openpyxl.chart.series import DataPoint
 from openpyxl.utils import get_column_letter, quote_sheetname
 
 from planner.render.common import as_date as _date
-from planner.render.common import governance_lines
+from planner.render.common import governance_lines, inventory_label
 from planner.render.excel.cells import Styles, excel_value, formula
 from planner.render.excel.spec import (
     COLOURS,
@@ -144,9 +144,7 @@ def write_summary(ws: Any, lk: Lookups, st: Styles) -> None:
         st.cell("Generated", "label"),
         st.cell(_when(plan.get("generated_at"))),
         None,
-        st.cell(
-            f"vnet-planner {plan.get('tool_version', '')}, inventory {inventory.get('path', '?')}", "note"
-        ),
+        st.cell(f"vnet-planner {plan.get('tool_version', '')}, inventory {inventory_label(plan)}", "note"),
     )
     chart_row = row_no + 2
     for _ in range(CHART_ROWS):
@@ -181,7 +179,7 @@ def write_summary(ws: Any, lk: Lookups, st: Styles) -> None:
             "Blocked",
             "Start",
             "End",
-            "Gateways removed",
+            "Gateways deleted",
             "Apps done",
             "Progress",
         )
@@ -206,7 +204,7 @@ def write_summary(ws: Any, lk: Lookups, st: Styles) -> None:
                 st.cell(counts.get("blocked", 0), "sint"),
                 st.cell(wave.start, "sdate"),
                 st.cell(wave.end, "sdate"),
-                st.cell(len(wave.gateways), "sint"),
+                st.cell(sum(1 for g in wave.gateways if g.get("decommission") == "yes"), "sint"),
                 *done,
             )
         last_wave = row_no
