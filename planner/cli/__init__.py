@@ -304,7 +304,7 @@ def version() -> None:
 
 def _mount() -> None:
     """Command groups that live in their own modules (style.md: one module per command group)."""
-    for module_name in ("planner.cli.scan", "planner.cli.sample"):
+    for module_name in ("planner.cli.scan", "planner.cli.sample", "planner.cli.preflight"):
         try:
             module: Any = importlib.import_module(module_name)
         except ImportError:

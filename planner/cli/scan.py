@@ -42,7 +42,8 @@ class RichObserver:
     """Draws one progress bar per scan phase on stderr (stdout stays clean for pipelines).
 
     Nothing is drawn until the first answer arrives (signing in and the first Resource Graph request
-    come before it), so a scan refused at first contact prints its one-line error alone.
+    come before it), and the bars are taken away when the scan is refused access, so a scan refused
+    at first contact prints its one-line error alone.
     """
 
     def __init__(self, console: Console) -> None:
@@ -68,8 +69,15 @@ class RichObserver:
     def __enter__(self) -> RichObserver:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self._drawing:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if not self._drawing:
+            return
+        if isinstance(exc, AccessError):
+            # Refused at first contact (e.g. no subscription visible): the bar goes, the one-line
+            # error stands alone. Live.stop, not Progress.stop, which adds a blank line to logs.
+            self.progress.live.transient = True
+            self.progress.live.stop()
+        else:
             self.progress.stop()
 
     def _draw(self) -> None:

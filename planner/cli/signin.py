@@ -36,6 +36,7 @@ VerboseOpt = Annotated[
 ]
 
 _SDK_LOGGER = "azure"
+_CHAIN_LOGGER = "azure.identity._credentials.chained"
 _handler: logging.Handler | None = None
 
 
@@ -48,6 +49,8 @@ def sdk_logging(verbose: bool) -> None:
     if verbose:
         _handler = logging.StreamHandler()
         _handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        # The chain's closing warning is the error's detail, printed once by access_failed.
+        _handler.addFilter(lambda r: not (r.name == _CHAIN_LOGGER and r.levelno >= logging.WARNING))
         logger.setLevel(logging.WARNING)
         logging.getLogger("azure.identity").setLevel(logging.INFO)
     else:
@@ -60,5 +63,5 @@ def access_failed(console: Console, error: AccessError, verbose: bool) -> typer.
     """Print the one line (and the SDK's detail with --verbose); the exit to raise."""
     console.print(f"error: {escape(str(error))}", soft_wrap=True, highlight=False)
     if verbose and error.detail:
-        console.print(escape(error.detail), soft_wrap=True, highlight=False)
+        console.print(f"detail: {escape(error.detail)}", soft_wrap=True, highlight=False)
     return typer.Exit(EXIT_ACCESS)
