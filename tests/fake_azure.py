@@ -646,6 +646,9 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops the SYNs of a burst of new connections (16 workers
+    # opening theirs at once), and each dropped one costs the client a 1-second retransmit.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], handler: type, context: ssl.SSLContext, fake: FakeAzure):
         super().__init__(address, handler)

@@ -269,7 +269,7 @@ class _Preflight:
         else:
             apps = sum(len(v) for v in samples.values())
             self.add("resource graph", "answers", Status.OK,
-                     f"in {seconds:.1f} s: {len(visible)} subscription(s), {apps} app(s) sampled")  # fmt: skip
+                     f"in {seconds:.2f} s: {len(visible)} subscription(s), {apps} app(s) sampled")  # fmt: skip
         return samples
 
     # -- per-app ARM reads --------------------------------------------------------------------
