@@ -195,3 +195,24 @@ def test_a_bad_tenant_is_refused_before_signing_in(fake: FakeAzure) -> None:
     result = preflight(fake, "--tenant", "contoso tenant")
     assert result.exit_code == 2 and fake.stats.requests == []
     assert result.stderr.startswith("error: --tenant 'contoso tenant' is not a tenant")
+
+
+def test_a_subscription_resource_graph_will_not_read_is_named_once(fake: FakeAzure) -> None:
+    denied = SUBS[1]
+    fake.forbidden_subscriptions = {denied}
+    result = preflight(fake)
+    assert result.exit_code == 3, result.output
+    out = result.stdout
+    rows = [line for line in out.splitlines() if denied in line and line.startswith("│")]
+    assert (
+        len(rows) == 1 and "refused reading the subscription's resources: 403 AuthorizationFailed" in rows[0]
+    )
+    assert f"fix: grant alice@contoso.com Reader on the subscription {denied}" in out
+    assert "5 subscription(s)" in out and "no app" not in out  # its apps were not listed, not absent
+    assert not [p for p in arm_requests(fake) if denied in p]
+
+
+def test_apps_0_lists_but_reads_no_app(fake: FakeAzure) -> None:
+    result = preflight(fake, "--apps", "0")
+    assert result.exit_code == 0, result.output
+    assert "not tried (--apps 0)" in result.stdout and arm_requests(fake) == []

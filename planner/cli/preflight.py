@@ -25,7 +25,7 @@ from planner.collect.preflight import (
     Verdict,
     run_preflight,
 )
-from planner.collect.scan import ScanError, ScanUsageError
+from planner.collect.scan import ScanUsageError
 
 EXIT = {Verdict.READY: 0, Verdict.BLOCKED: 2, Verdict.PARTIAL: 3}
 _STYLE = {Status.OK: "green", Status.FAIL: "bold red", Status.SKIP: "dim"}
@@ -76,9 +76,6 @@ def preflight(
     except ScanUsageError as exc:
         err.print(f"error: {escape(str(exc))}")
         raise typer.Exit(2) from exc
-    except ScanError as exc:  # pragma: no cover - the library reports failures as checks
-        err.print(f"error: {escape(str(exc))}")
-        raise typer.Exit(1) from exc
     print_report(report, Console(soft_wrap=True, highlight=False))
     raise typer.Exit(EXIT[report.verdict])
 

@@ -218,7 +218,7 @@ def _summary(result: ScanResult, seconds: float) -> None:
     failed = [s for s in subs if s.get("status") == "failed"]
     console.print(f"[bold]Scan written to[/] {escape(str(result.out))}  ({seconds:.1f} s)")
     console.print(
-        f"  signed in: {escape(str(manifest.get('credential')))}, tenant {escape(str(manifest.get('tenant')))}"
+        f"  signed in: {escape(str(manifest.get('credential')))}, tenant {escape(str(manifest.get('tenant') or 'unknown'))}"
     )
     console.print(f"  subscriptions: {len(subs) - len(failed)} read, {len(failed)} failed")
     _scope_summary(console, manifest["scope"])

@@ -61,7 +61,10 @@ class PreflightOptions:
     tenant: str | None = None
     apps_per_subscription: int = 2
     concurrency: int = 16
-    retry: Backoff = field(default_factory=lambda: Backoff(attempts=2, base=0.5, cap=2.0))
+    # One retry, and no long waits: a throttled read is reported, not waited out for minutes.
+    retry: Backoff = field(
+        default_factory=lambda: Backoff(attempts=2, base=0.5, cap=2.0, max_retry_after=5.0)
+    )
 
 
 class Status(StrEnum):
@@ -157,7 +160,7 @@ class _Preflight:
         self.graph = GraphCollector(
             connection.graph_client(credential),
             batch_size=1000,
-            backoff=Backoff(attempts=3, base=0.5, cap=4.0),
+            backoff=Backoff(attempts=3, base=0.5, cap=4.0, max_retry_after=10.0),
         )
 
     def add(self, *args: Any, **kwargs: Any) -> None:
@@ -177,8 +180,8 @@ class _Preflight:
         try:
             visible = self._subscriptions()
             if visible:
-                samples = self._sample_apps(visible)
-                self._arm_reads(visible, samples)
+                samples, unread = self._sample_apps(visible)
+                self._arm_reads(visible, samples, unread)
         finally:
             self.report.calls += self.graph.counters.calls
         return self.report
@@ -244,8 +247,9 @@ class _Preflight:
 
     # -- a sample of apps ---------------------------------------------------------------------
 
-    def _sample_apps(self, visible: dict[str, str | None]) -> dict[str, list[AppRef]]:
-        """Up to `apps_per_subscription` apps of each visible subscription, from Resource Graph."""
+    def _sample_apps(self, visible: dict[str, str | None]) -> tuple[dict[str, list[AppRef]], set[str]]:
+        """Up to `apps_per_subscription` apps of each visible subscription, from Resource Graph, and
+        the subscriptions whose apps could not be listed (a failure already reported)."""
         began = time.monotonic()
         outcome = self.graph.query(preflight_query(), sorted(visible))
         seconds = self._graph_seconds + time.monotonic() - began
@@ -266,15 +270,20 @@ class _Preflight:
         if outcome.error:
             self.add("resource graph", "sample of apps", Status.FAIL, f"query failed: {outcome.error}",
                      "retry; a scan now would miss the apps of every subscription")  # fmt: skip
-        else:
-            apps = sum(len(v) for v in samples.values())
-            self.add("resource graph", "answers", Status.OK,
-                     f"in {seconds:.2f} s: {len(visible)} subscription(s), {apps} app(s) sampled")  # fmt: skip
-        return samples
+            return {}, set(visible)
+        apps = sum(len(v) for v in samples.values())
+        self.add("resource graph", "answers", Status.OK,
+                 f"in {seconds:.2f} s: {len(visible)} subscription(s), {apps} app(s) sampled")  # fmt: skip
+        return samples, {s.lower() for s in outcome.failed}
 
     # -- per-app ARM reads --------------------------------------------------------------------
 
-    def _arm_reads(self, visible: dict[str, str | None], samples: dict[str, list[AppRef]]) -> None:
+    def _arm_reads(
+        self, visible: dict[str, str | None], samples: dict[str, list[AppRef]], unread: set[str]
+    ) -> None:
+        if self.options.apps_per_subscription == 0:
+            self.add("arm reads", f"{len(visible)} subscription(s)", Status.SKIP, "not tried (--apps 0)")
+            return
         tasks = [Task(call, app) for apps in samples.values() for app in apps for call in ArmCall]
         results: list[Result] = []
         lock = threading.Lock()
@@ -308,7 +317,9 @@ class _Preflight:
             by_sub[result.task.app.subscription.lower()].append(result)
         read_subs, read_apps, empty = 0, 0, 0
         for sub in sorted(visible, key=lambda s: (visible[s] or "", s)):
-            if sub not in samples:
+            if sub in unread:
+                continue
+            if not samples.get(sub):
                 empty += 1
                 continue
             failures = sorted(
