@@ -421,9 +421,9 @@ class _Scan:
             rows, failed = self._apply_subscription_scope(outcome.rows, explicit, failed=outcome.failed)
             # Before anything is written: a mistyped filter, or an identity that sees nothing, leaves
             # a previous inventory as it was.
-            if not rows and self.excluded and all(s in self.excluded for s in explicit):
-                self._refuse_empty_scope()
-            if not rows and not self.excluded:
+            if not rows:
+                if self.excluded and all(s in self.excluded for s in explicit):
+                    self._refuse_empty_scope()
                 raise AccessError(
                     nothing_visible(
                         self.identity, management_group=self.options.management_group, requested=explicit
