@@ -15,6 +15,11 @@ Fault knobs, all settable while the server runs: `latency`, `page_limit`, script
 status with or without `Retry-After`, or a dropped connection), `forbidden_subscriptions` (403),
 `arg_quota` (Resource Graph's per-user quota headers) and `arm_throttle` (ARM's per-subscription
 token bucket). `stats` records what was asked. Used by the tests and by benchmarks/scan.py.
+
+Tokens: by default the fake accepts exactly `token`. With `tenant_id` set it reads bearer tokens as
+Entra ID access tokens do (`make_jwt` builds one; the signature is not checked) and answers as
+Resource Manager does: 401 `InvalidAuthenticationTokenTenant` for a token of another tenant,
+`ExpiredAuthenticationToken` for an expired one, `InvalidAuthenticationToken` for anything else.
 """
 
 from __future__ import annotations
@@ -338,6 +343,28 @@ def _sub_of(path: str) -> str:
 # The server
 
 
+def make_jwt(**claims: Any) -> str:
+    """An unsigned JWT carrying `claims`, shaped like an Entra ID access token (tests only)."""
+
+    def part(doc: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(doc).encode()).decode().rstrip("=")
+
+    claims.setdefault("exp", int(time.time()) + 3600)
+    claims.setdefault("aud", "https://management.azure.com")
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}.c2ln"
+
+
+def _jwt_claims(token: str) -> dict[str, Any] | None:
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
 class FakeAzure:
     """The fake: start() it (or use it as a context manager), point the scanner at `base_url`."""
 
@@ -350,8 +377,10 @@ class FakeAzure:
         latency: float = 0.0,
         page_limit: int = ARG_PAGE_MAX,
         arm_page_size: int | None = None,
+        tenant_id: str | None = None,
     ) -> None:
         self.tenant = tenant if isinstance(tenant, Tenant) else Tenant.from_path(tenant)
+        self.tenant_id = tenant_id
         self.cert_path, self.key_path = make_certificate(cert_dir)
         self.token = token
         self.latency = latency
@@ -479,7 +508,12 @@ class FakeAzure:
             except ValueError:
                 return _error(400, "InvalidRequestContent", "body is not JSON")
         subs = tuple((doc or {}).get("subscriptions") or ()) if path == ARG_PATH else (_sub_of(path),)
-        if self.token and headers.get("authorization") != f"Bearer {self.token}":
+        authorization = headers.get("authorization", "")
+        if self.tenant_id is not None:
+            refused = self._check_jwt(authorization.removeprefix("Bearer "))
+            if refused is not None:
+                return refused
+        elif self.token and authorization != f"Bearer {self.token}":
             return _error(401, "AuthenticationFailed", "missing or wrong bearer token")
         if "api-version" not in query:
             return _error(400, "MissingApiVersionParameter", "api-version is required")
@@ -509,6 +543,29 @@ class FakeAzure:
         reply = self._arm(match.group("app"), match.group("call"), query)
         reply.headers.update(limits)
         return reply
+
+    def _check_jwt(self, token: str) -> _Reply | None:
+        """Resource Manager's checks of an access token, as far as the claims tell (no signature)."""
+        claims = _jwt_claims(token)
+        if claims is None:
+            return _error(401, "InvalidAuthenticationToken", "The access token is invalid.")
+        if str(claims.get("tid", "")).lower() != str(self.tenant_id).lower():
+            return _error(
+                401,
+                "InvalidAuthenticationTokenTenant",
+                f"The access token is from the wrong issuer 'https://sts.windows.net/{claims.get('tid')}/'. "
+                f"It must match the tenant 'https://sts.windows.net/{self.tenant_id}/' associated with this "
+                f"subscription. Please use the authority (URL) 'https://login.windows.net/{self.tenant_id}' "
+                "to get the token.",
+            )
+        if float(claims.get("exp", 0)) < time.time():
+            now = dt.datetime.now(dt.UTC).strftime("%m/%d/%Y %H:%M:%S")
+            return _error(
+                401,
+                "ExpiredAuthenticationToken",
+                f"The access token expiry UTC time is earlier than current UTC time '{now}'.",
+            )
+        return None
 
     def _resource_graph(self, doc: dict[str, Any]) -> _Reply:
         text = str(doc.get("query", ""))
@@ -589,6 +646,9 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops the SYNs of a burst of new connections (16 workers
+    # opening theirs at once), and each dropped one costs the client a 1-second retransmit.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], handler: type, context: ssl.SSLContext, fake: FakeAzure):
         super().__init__(address, handler)

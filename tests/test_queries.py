@@ -14,7 +14,7 @@ import typer
 from typer.testing import CliRunner
 
 from planner.cli.scan import register
-from planner.collect.queries import QUERY_NAMES, get_query, load_queries, parse_header
+from planner.collect.queries import QUERY_NAMES, get_query, load_queries, parse_header, preflight_query
 
 ROOT = Path(__file__).resolve().parent.parent
 KUSTO = ROOT / "tests" / "kusto"
@@ -99,6 +99,17 @@ def test_every_query_parses_and_type_checks_with_the_kusto_parser() -> None:
         assert result["diagnostics"] == [], f"{file.name}: {result['diagnostics']}"
         # The columns the parser infers are the ones the header promises.
         assert tuple(result["columns"]) == get_query(file.stem).columns, file.name
+
+
+def test_the_preflight_query_parses_and_projects_what_its_header_says() -> None:
+    """`preflight` samples apps with its own query (queries/preflight/), which no scan sends."""
+    query = preflight_query()
+    file = ROOT / "queries" / "preflight" / "apps.kql"
+    assert query.text == file.read_text(encoding="utf-8") and query.name == "preflight-apps"
+    assert query.name not in QUERY_NAMES and query.type_list == ("microsoft.web/sites",)
+    result = _kusto([file])[str(file)]
+    assert result["diagnostics"] == []
+    assert tuple(result["columns"]) == query.columns == ("id", "name", "subscriptionId", "resourceGroup")
 
 
 def test_the_kusto_check_catches_errors(tmp_path: Path) -> None:

@@ -331,7 +331,11 @@ def test_a_wrong_token_stops_the_scan_and_keeps_the_previous_inventory(
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     requests = len(fake.stats.requests)
     result = scan(fake, out, env={"VNET_PLANNER_TOKEN": "stolen"})
-    assert result.exit_code == 1 and "401" in result.stderr
+    # A credential problem, not an unexpected one: exit 2, one line saying what to do, no progress bar.
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        "error: Azure Resource Manager refused the token (401 AuthenticationFailed): set a fresh VNET_PLANNER_TOKEN\n"
+    )
     assert len(fake.stats.requests) == requests + 1  # not retried
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 

@@ -370,8 +370,23 @@ def test_a_subscription_given_by_id_but_not_visible_has_no_name_to_match(
     assert [e["id"] for e in m["subscriptions"]] == [SHARED[0]]
     assert m["scope"]["subscriptions_excluded"] == [{"id": unseen, "name": None}]
     # Given by id, the filter can judge it: in scope, and failed because it cannot be read.
-    again = scan(fake, tmp_path / "by-id", "-s", unseen, "--include", f"sub:{unseen}")
+    again = scan(
+        fake,
+        tmp_path / "by-id",
+        "-s",
+        unseen,
+        "-s",
+        SHARED[0],
+        "--include",
+        f"sub:{unseen}",
+        "--include",
+        f"sub:{SHARED[0]}",
+    )
     assert again.exit_code == 3 and "not in Resource Graph" in again.stdout
+    # Alone in scope, it leaves nothing to scan: one line, exit 2, no folder.
+    alone = scan(fake, tmp_path / "alone", "-s", unseen, "--include", f"sub:{unseen}")
+    assert alone.exit_code == 2 and "none of the 1 subscription(s) given with --subscription" in alone.stderr
+    assert not (tmp_path / "alone").exists()
 
 
 def test_plan_of_a_scoped_scan_lists_only_apps_in_scope_and_none_as_unknown(

@@ -51,7 +51,7 @@ def test_environment_overrides_endpoint_trust_and_token() -> None:
     # The scope stays the cloud's: a token is asked for the cloud, whatever host answers.
     assert connection.scopes == ("https://management.core.usgovcloudapi.net/.default",)
     credential = connection.credential()
-    assert isinstance(credential, StaticTokenCredential)
+    assert isinstance(credential.inner, StaticTokenCredential) and credential.source == "VNET_PLANNER_TOKEN"
     assert credential.get_token("any").token == "abc"
 
 
@@ -59,7 +59,7 @@ def test_without_a_token_the_default_azure_credential_is_used() -> None:
     from azure.identity import DefaultAzureCredential
 
     credential = Connection.from_env(Cloud.AZURE_CHINA_CLOUD, env={}).credential()
-    assert isinstance(credential, DefaultAzureCredential)
+    assert isinstance(credential.inner, DefaultAzureCredential)
     credential.close()
 
 

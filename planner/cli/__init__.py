@@ -42,6 +42,7 @@ def _mount() -> None:
         "planner.cli.diff",
         "planner.cli.scan",
         "planner.cli.sample",
+        "planner.cli.preflight",
     ):
         module: Any = importlib.import_module(module_name)
         module.register(app)

@@ -26,6 +26,8 @@ from rich.progress import (
 )
 from rich.table import Column
 
+from planner.cli.signin import TenantOpt, VerboseOpt, access_failed, sdk_logging
+from planner.collect.access import AccessError
 from planner.collect.auth import Cloud
 from planner.collect.queries import load_queries
 from planner.collect.retry import Backoff
@@ -37,7 +39,12 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
 
 class RichObserver:
-    """Draws one progress bar per scan phase on stderr (stdout stays clean for pipelines)."""
+    """Draws one progress bar per scan phase on stderr (stdout stays clean for pipelines).
+
+    Nothing is drawn until the first answer arrives (signing in and the first Resource Graph request
+    come before it), and the bars are taken away when the scan is refused access, so a scan refused
+    at first contact prints its one-line error alone.
+    """
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -57,17 +64,32 @@ class RichObserver:
         self._tasks: dict[str, TaskID] = {}
         self._lock = threading.Lock()
         self._last_refresh = 0.0
+        self._drawing = False
 
     def __enter__(self) -> RichObserver:
-        self.progress.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if not self._drawing:
+            return
+        if isinstance(exc, AccessError):
+            # Refused at first contact (e.g. no subscription visible): the bar goes, the one-line
+            # error stands alone. Live.stop, not Progress.stop, which adds a blank line to logs.
+            self.progress.live.transient = True
+            self.progress.live.stop()
+        else:
+            self.progress.stop()
+
+    def _draw(self) -> None:
+        if not self._drawing:
+            self._drawing = True
+            self.progress.start()
 
     def phase(self, name: str, total: int | None) -> None:
         """Start a bar for a phase and finish the previous ones."""
         with self._lock:
+            if self._tasks:
+                self._draw()
             for task_id in self._tasks.values():
                 task = self.progress.tasks[task_id]
                 if task.total is None:
@@ -79,6 +101,7 @@ class RichObserver:
         with self._lock:
             task_id = self._tasks.get(name)
             if task_id is not None:
+                self._draw()
                 self.progress.update(task_id, advance=steps, detail=detail)
 
     def warn(self, message: str) -> None:
@@ -116,6 +139,7 @@ def scan(
     cloud: Annotated[
         Cloud, typer.Option("--cloud", help="Azure cloud.", case_sensitive=False)
     ] = Cloud.AZURE_CLOUD,
+    tenant: TenantOpt = None,
     batch_size: Annotated[
         int,
         typer.Option("--batch-size", min=1, max=1000, help="Subscriptions per Resource Graph request."),
@@ -139,12 +163,14 @@ def scan(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress and no summary (exit code only).")
     ] = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Scan a live tenant (Reader is enough) into an inventory folder for `plan`.
 
-    Exit codes: 0 complete; 3 partial (some subscriptions or calls failed, see manifest.json; rerun with --resume); 2 bad usage; 1 the scan could not run.
+    Exit codes: 0 complete; 3 partial (some subscriptions or calls failed, see manifest.json; rerun with --resume); 2 bad usage, not signed in, or nothing readable; 1 the scan could not run.
     """
     err = Console(stderr=True, soft_wrap=True, highlight=False)
+    sdk_logging(verbose)
     try:
         scope = parse_scope(include or (), exclude or ())
     except InputError as exc:
@@ -155,6 +181,7 @@ def scan(
         subscriptions=tuple(subscription or ()),
         management_group=management_group,
         cloud=cloud,
+        tenant=tenant,
         batch_size=batch_size,
         concurrency=concurrency,
         resume=resume,
@@ -168,6 +195,8 @@ def scan(
         else:
             with RichObserver(err) as observer:
                 result = run_scan(options, observer=observer)
+    except AccessError as exc:
+        raise access_failed(err, exc, verbose) from exc
     except ScanUsageError as exc:
         err.print(f"error: {escape(str(exc))}")
         raise typer.Exit(EXIT_USAGE) from exc
@@ -188,6 +217,9 @@ def _summary(result: ScanResult, seconds: float) -> None:
     subs = manifest["subscriptions"]
     failed = [s for s in subs if s.get("status") == "failed"]
     console.print(f"[bold]Scan written to[/] {escape(str(result.out))}  ({seconds:.1f} s)")
+    console.print(
+        f"  signed in: {escape(str(manifest.get('credential')))}, tenant {escape(str(manifest.get('tenant') or 'unknown'))}"
+    )
     console.print(f"  subscriptions: {len(subs) - len(failed)} read, {len(failed)} failed")
     _scope_summary(console, manifest["scope"])
     rows = ", ".join(f"{name} {q['rows']}" for name, q in manifest["queries"].items())

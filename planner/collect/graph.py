@@ -107,6 +107,8 @@ class QueryOutcome:
     pages: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # subscription id -> reason
     error: str | None = None  # the query itself failed (e.g. rejected as invalid)
+    failure: Failure | None = None  # what made it fail (status and ARM error code), with `error`
+    denied: dict[str, Failure] = field(default_factory=dict)  # subscription id -> its 401/403, if so
 
 
 @dataclass
@@ -159,7 +161,7 @@ class GraphCollector:
             try:
                 outcome.rows, outcome.pages = self._run(query, None, management_group, on_page)
             except CallFailed as exc:
-                outcome.error = exc.failure.reason
+                outcome.error, outcome.failure = exc.failure.reason, exc.failure
             return outcome
         for start in range(0, len(subscriptions), self.batch_size):
             self._run_batch(query, subscriptions[start : start + self.batch_size], outcome, on_page)
@@ -185,10 +187,12 @@ class GraphCollector:
                 or not (exc.failure.status or exc.failure.retryable)
             ):
                 # Splitting cannot help: the query or the credential is wrong, not a subscription.
-                outcome.error = exc.failure.reason
+                outcome.error, outcome.failure = exc.failure.reason, exc.failure
                 return
             if len(batch) == 1:
                 outcome.failed[batch[0]] = exc.failure.reason
+                if exc.failure.status in (401, 403):
+                    outcome.denied[batch[0]] = exc.failure
                 return
             # Rows already paged from this batch are dropped: the halves fetch them again, and a
             # `$skipToken` only works for the scope it was issued for.

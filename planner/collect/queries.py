@@ -32,6 +32,9 @@ QUERY_NAMES: tuple[str, ...] = (
     "networkrules",
 )
 
+# Not a data set: `preflight` samples a few apps per subscription with it (queries/preflight/).
+PREFLIGHT_QUERY = "preflight/apps"
+
 _HEADER_LINE = re.compile(r"^//\s*([a-z_]+):\s*(.*)$")
 _CONTINUATION = re.compile(r"^//\s+(\S.*)$")
 
@@ -99,6 +102,12 @@ def _build(name: str, text: str) -> Query:
 def load_queries() -> dict[str, Query]:
     """All queries, keyed by name, in the order the scanner runs them."""
     return {name: _build(name, _read(name)) for name in QUERY_NAMES}
+
+
+@cache
+def preflight_query() -> Query:
+    """The query `preflight` samples apps with; shipped beside the data sets, never part of a scan."""
+    return _build("preflight-apps", _read(PREFLIGHT_QUERY))
 
 
 def get_query(name: str) -> Query:

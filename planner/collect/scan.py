@@ -26,11 +26,13 @@ from azure.mgmt.web import WebSiteManagementClient
 from planner import __version__
 from planner.analysis.tiers import GATEWAY_FREE_TIERS, SWIFT_CHECK_TIERS, tier_from_sku
 from planner.collect import writer
+from planner.collect.access import AccessError, graph_denied, nothing_visible, token_refused
 from planner.collect.arm import AppRef, ArmCall, ArmCollector, Result, Task
-from planner.collect.auth import Cloud, Connection, shared_transport
+from planner.collect.auth import Cloud, Connection, ScanCredential, shared_transport, sign_in
 from planner.collect.graph import GraphCollector, QueryOutcome
+from planner.collect.identity import Identity
 from planner.collect.queries import QUERY_NAMES, Query, load_queries
-from planner.collect.retry import Backoff
+from planner.collect.retry import Backoff, Failure
 from planner.core.redact import redact
 from planner.inventory.scope import Scope, Subject, ambiguous_names
 
@@ -40,7 +42,11 @@ ARM_DATASETS = tuple(call.dataset for call in ArmCall)
 
 
 class ScanError(Exception):
-    """The scan cannot go on (no subscription list, authentication failed). The CLI exits 1."""
+    """The scan cannot go on (TLS refused, Resource Graph failing). The CLI exits 1.
+
+    A credential that cannot be used, or an identity that can read nothing, raises
+    `planner.collect.access.AccessError` instead (exit 2).
+    """
 
 
 class ScanUsageError(ScanError):
@@ -81,6 +87,7 @@ class ScanOptions:
     subscriptions: tuple[str, ...] = ()
     management_group: str | None = None
     cloud: Cloud = Cloud.AZURE_CLOUD
+    tenant: str | None = None  # --tenant: the tenant tokens are asked for (id or domain)
     batch_size: int = 300
     concurrency: int = 64
     resume: bool = False
@@ -219,16 +226,22 @@ def run_scan(
     credential: TokenCredential | None = None,
     observer: ScanObserver | None = None,
 ) -> ScanResult:
-    """Scan the tenant into `options.out`; raise ScanError when nothing useful can be done."""
+    """Scan the tenant into `options.out`.
+
+    Signs in first: AccessError (one line) when the credential cannot be used or the identity can
+    read no subscription, ScanError when nothing useful can be done otherwise; in both cases the
+    folder is left as it was (a new one is not created).
+    """
     if options.subscriptions and options.management_group:
         raise ScanUsageError(
             "--subscription and --management-group cannot be combined (Resource Graph refuses it)"
         )
     connection = connection or Connection.from_env(options.cloud)
     owns_credential = credential is None
-    credential = credential or connection.credential()
+    credential = credential or connection.credential(options.tenant)
     try:
-        return _Scan(options, connection, credential, observer or NullObserver()).run()
+        identity = sign_in(credential, connection.scopes, options.tenant)
+        return _Scan(options, connection, credential, observer or NullObserver(), identity).run()
     finally:
         close = getattr(credential, "close", None)
         if owns_credential and callable(close):
@@ -244,8 +257,12 @@ class _Scan:
         connection: Connection,
         credential: TokenCredential,
         observer: ScanObserver,
+        identity: Identity | None = None,
     ) -> None:
         self.options = options
+        self.identity = identity or Identity(
+            credential.source if isinstance(credential, ScanCredential) else type(credential).__name__
+        )
         self.out = options.out
         self.connection = connection
         self.credential = credential
@@ -269,12 +286,15 @@ class _Scan:
     # -- orchestration -----------------------------------------------------------------------
 
     def run(self) -> ScanResult:
+        created = not self.out.exists()
         fresh = self._prepare()
         try:
             scope = self._discover()
-        except ScanError:
+        except (ScanError, AccessError):
             if fresh:
                 self.store.clear()  # nothing worth resuming
+                if created and self.out.is_dir() and not any(self.out.iterdir()):
+                    self.out.rmdir()  # no empty folder that looks like an inventory
             raise
         if fresh:
             # Only now that the credential has worked: a scan that cannot even list subscriptions
@@ -300,12 +320,14 @@ class _Scan:
             "cloud": str(self.connection.cloud),
             "endpoint": self.connection.endpoint,
             "filters": scope_key(self.options.scope),
+            "tenant": (self.identity.tenant or "").lower() or None,
         }
         previous = self.store.load() if self.options.resume else None
         if previous is not None and previous.get("version") == STATE_VERSION:
             saved_key = dict(previous.get("key") or {})
-            # A scan left unfinished before scope filters existed had none.
+            # A scan left unfinished before scope filters (or tenants) were recorded had none.
             saved_key.setdefault("filters", scope_key(Scope()))
+            saved_key.setdefault("tenant", key["tenant"])
             if saved_key["filters"] != key["filters"]:
                 # Refused rather than merged: the data sets, the ARM journal and the manifest's
                 # scope would otherwise describe two different scans.
@@ -321,7 +343,7 @@ class _Scan:
                 )
             if saved_key != key:
                 raise ScanUsageError(
-                    f"--resume: {self.out} holds a scan of another scope or cloud; "
+                    f"--resume: {self.out} holds a scan of another scope, cloud or tenant; "
                     "scan into a new folder or drop --resume"
                 )
             self.state = previous
@@ -394,11 +416,19 @@ class _Scan:
                 on_page=lambda n: self.observer.advance("subscriptions", 1, f"{n} rows"),
             )
             if outcome.error:
+                self._refuse_access(outcome.failure)
                 raise ScanError(f"Resource Graph could not list subscriptions: {outcome.error}")
             rows, failed = self._apply_subscription_scope(outcome.rows, explicit, failed=outcome.failed)
-            if not rows and self.excluded and all(s in self.excluded for s in explicit):
-                # Before anything is written: a mistyped filter leaves a previous inventory as it was.
-                self._refuse_empty_scope()
+            # Before anything is written: a mistyped filter, or an identity that sees nothing, leaves
+            # a previous inventory as it was.
+            if not rows:
+                if self.excluded and all(s in self.excluded for s in explicit):
+                    self._refuse_empty_scope()
+                raise AccessError(
+                    nothing_visible(
+                        self.identity, management_group=self.options.management_group, requested=explicit
+                    )
+                )
             # Only subscriptions in scope go into the inventory; the others are named in the manifest.
             writer.write_jsonl(self.out / "subscriptions.jsonl", rows)
             outcome.rows = rows
@@ -422,10 +452,28 @@ class _Scan:
         if not self.subscriptions:
             if self.excluded:
                 self._refuse_empty_scope()
-            raise ScanError(
-                "the credential can read no subscription (Resource Graph resourcecontainers is empty)"
+            raise AccessError(
+                nothing_visible(
+                    self.identity, management_group=self.options.management_group, requested=explicit
+                )
             )
         return [s for s, e in self.subscriptions.items() if e["status"] == "ok"]
+
+    def _refuse_access(self, failure: Failure | None) -> None:
+        """A 401 or 403 on the subscription list: the credential or the identity's roles, one line."""
+        if failure is None:
+            return
+        if failure.status == 401:
+            raise token_refused(failure, self.identity, self.options.tenant)
+        if failure.status == 403:
+            advice = graph_denied(
+                self.identity,
+                management_group=self.options.management_group,
+                subscriptions=self.options.subscriptions,
+            )
+            raise AccessError(
+                f"Resource Graph refused the query ({failure.reason}): {advice}", failure.detail
+            )
 
     def _apply_subscription_scope(
         self, rows: list[dict[str, Any]], explicit: list[str], *, failed: dict[str, str]
@@ -626,6 +674,8 @@ class _Scan:
             "started_at": self.state.get("started_at"),
             "finished_at": _now() if final else None,
             "cloud": str(self.connection.cloud),
+            "tenant": self.identity.tenant,
+            "credential": self.identity.credential,
             "scope": {
                 "subscriptions": [e["id"] for e in self.subscriptions.values()],
                 "management_group": self.options.management_group,
