@@ -457,6 +457,15 @@
     });
   }
 
+  (function () {
+    var toggle = document.querySelector('.controls-toggle');
+    if (!toggle) return;
+    toggle.addEventListener('click', function () {
+      var open = $('controls').classList.toggle('open');
+      toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+    });
+  })();
+
   readHash();
   drawNow();
   applyFilters();

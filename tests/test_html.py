@@ -368,3 +368,80 @@ def _wait(predicate: Any, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.02)
+
+
+LAYOUT_SIZES = (1, 30, 2000)
+
+
+def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return (
+        a["x"] < b["x"] + b["w"]
+        and b["x"] < a["x"] + a["w"]
+        and a["y"] < b["y"] + b["h"]
+        and b["y"] < a["y"] + a["h"]
+    )
+
+
+def _inside(inner: dict[str, float], outer: dict[str, float]) -> bool:
+    return (
+        inner["x"] >= outer["x"] - 0.5
+        and inner["x"] + inner["w"] <= outer["x"] + outer["w"] + 0.5
+        and inner["y"] >= outer["y"] - 0.5
+        and inner["y"] + inner["h"] <= outer["y"] + outer["h"] + 0.5
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("apps", LAYOUT_SIZES)
+def test_chart_labels_never_overlap_and_stay_inside_their_chart(
+    browser: Any, tmp_path: Path, apps: int
+) -> None:
+    plan = synthetic_plan(apps)
+    for app in gateway_required(plan)[: max(1, apps // 3)]:  # large counts make long legend labels
+        app["readiness"] = "needs-work"
+    plan["summary"]["readiness"] = {"ready": 9000 + apps, "needs-work": 25000 + apps, "blocked": 203 + apps}
+    write_html(plan, tmp_path / "runbook.html")
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    try:
+        page.goto((tmp_path / "runbook.html").as_uri())
+        page.wait_for_selector("html[data-ready='1']")
+        for chart in page.locator("figure.chart svg").all():
+            frame = chart.bounding_box()
+            labels = [
+                t.bounding_box() for t in chart.locator("text.legend, text.bar-label, text.row-label").all()
+            ]
+            labels = [dict(x=b["x"], y=b["y"], w=b["width"], h=b["height"]) for b in labels if b]
+            box = dict(x=frame["x"], y=frame["y"], w=frame["width"], h=frame["height"])
+            assert all(_inside(label, box) for label in labels), (
+                apps,
+                [x for x in labels if not _inside(x, box)][:3],
+            )
+            legend = [t.bounding_box() for t in chart.locator("text.legend, rect.seg").all()[:6]]
+            legend = [
+                dict(x=b["x"], y=b["y"], w=b["width"], h=b["height"])
+                for b in legend
+                if b and b["y"] < frame["y"] + 20
+            ]
+            assert not any(_overlap(a, b) for i, a in enumerate(legend) for b in legend[i + 1 :]), apps
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_phone_width_has_no_sideways_scroll_and_folds_the_filters(
+    browser: Any, site: tuple[str, Path]
+) -> None:
+    url, folder = site
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        page.goto(f"{url}/runbook.html")
+        page.wait_for_selector("html[data-ready='1']")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert not page.locator("#controls input[type=search], #controls select").first.is_visible()
+        page.locator(".controls-toggle").click()
+        assert page.locator("#controls select").first.is_visible()
+        for table in page.locator("table").all():  # wide tables scroll inside their own box
+            assert table.bounding_box()["width"] <= 390
+        page.screenshot(path=str(folder / "phone.png"), full_page=True)
+    finally:
+        page.close()

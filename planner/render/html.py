@@ -372,6 +372,21 @@ def _mix_chart(waves: list[dict[str, Any]]) -> dict[str, Any]:
     return {"width": label_w + plot_w + 50, "height": top + len(rows) * row_h + 6, "rows": rows}
 
 
+def _text_width(text: str, size: float = 12.0) -> float:
+    """About how wide `text` is in the page's sans-serif at `size` px (for laying out SVG labels)."""
+    return len(text) * size * 0.56
+
+
+def _legend_items(readiness: list[dict[str, Any]], start: float = 120.0) -> list[dict[str, Any]]:
+    """Legend swatches and labels placed one after another by their text's width (never overlapping)."""
+    items, x = [], start
+    for r in readiness:
+        text = f"{r['label']} ({r['n']})"
+        items.append({**r, "x": round(x, 2), "text_x": round(x + 17, 2), "text": text})
+        x += 17 + _text_width(text) + 18
+    return items
+
+
 def _timeline(
     plan: Mapping[str, Any], schedule: Schedule, waves: list[dict[str, Any]]
 ) -> dict[str, Any] | None:
@@ -401,15 +416,34 @@ def _timeline(
     rows: list[dict[str, Any]] = []
     for i, (wave, start, end) in enumerate(dated):
         view = by_number.get(wave.number, {})
+        bar_x, bar_w = x(start), max(3.0, round(x(end + dt.timedelta(days=1)) - x(start), 2))
+        dates = _span(start, end)
+        # The label goes right of the bar, or left of it where it would run past the plot (the last
+        # waves, near the retirement line).
+        fits_right = bar_x + bar_w + 5 + _text_width(dates) <= label_w + plot_w
+        mix = wave.readiness
+        kind = (
+            "blocked"
+            if mix.get("blocked")
+            else "needs-work"
+            if mix.get("needs-work")
+            else "ready"
+            if mix
+            else "cleanup"
+        )
         rows.append(
             {
                 "y": round(top + i * row_h, 2),
-                "x": x(start),
-                "w": max(3.0, round(x(end + dt.timedelta(days=1)) - x(start), 2)),
+                "x": bar_x,
+                "w": bar_w,
                 "label": f"Wave {wave.number}",
-                "dates": _span(start, end),
+                "dates": dates,
+                "label_x": round(bar_x + bar_w + 5 if fits_right else bar_x - 5, 2),
+                "anchor": "start" if fits_right else "end",
                 "apps": view.get("apps", 0),
                 "late": end > retirement,
+                "kind": kind,
+                "waits": wave.waits_for_preparation,
             }
         )
     height = top + len(rows) * row_h + 30
@@ -577,6 +611,9 @@ def _render(plan: Mapping[str, Any], out: TextIO, schedule: Schedule | None = No
             {"key": key, "label": label, "n": int(readiness.get(key) or 0)} for key, label in READINESS
         ],
         "mix": _mix_chart(waves),
+        "legend_items": _legend_items(
+            [{"key": key, "label": label, "n": int(readiness.get(key) or 0)} for key, label in READINESS]
+        ),
         "timeline": _timeline(plan, schedule, waves),
         "waves": waves,
         "gateways": _gateway_rows(plan, app_names, currency),
