@@ -125,8 +125,13 @@ def test_steps_sheet_lists_every_step_wave_by_wave(book: openpyxl.Workbook) -> N
     assert numbered == sorted(numbered)
     assert waves[-1] is None  # the gateway clean-up without a wave comes last
     commands = [c for c in column(ws, "Commands") if c.value]
-    assert all(c.alignment.wrap_text for c in commands)
+    assert not any(c.alignment.wrap_text for c in commands)  # rows are not sized by off-screen text
     assert any("\n" in c.value for c in commands)  # several commands of one step, one per line
+    # A row is as tall as its visible "What to do" text needs, never as its commands, Bicep or rollback.
+    titles = column(ws, "What to do")
+    for cell in titles:
+        height = ws.row_dimensions[cell.row].height
+        assert height is None or height <= 15 * (len(cell.value or "") // 30 + 2), (cell.value, height)
     bicep = [c.value for c in column(ws, "Bicep") if c.value]
     assert len(bicep) == 1 and bicep[0].startswith("resource site 'Microsoft.Web/sites@")
 
@@ -233,7 +238,7 @@ def test_empty_plan_still_gives_valid_tables(tmp_path: Path) -> None:
     book = openpyxl.load_workbook(path)
     for spec in SHEETS[1:]:
         (table,) = book[spec.name].tables.values()
-        assert table.ref.endswith("2")
+        assert table.ref.endswith("2") or spec.name == "Legend"  # the legend's words are always there
 
 
 def test_link_limit_and_row_limit_degrade_with_a_note(
@@ -295,3 +300,75 @@ def test_real_sample_plan_renders(tmp_path: Path) -> None:
     write_workbook(copy.deepcopy(plan), path)
     book = openpyxl.load_workbook(path)
     assert book["Apps"].max_row == 1 + len(gateway_required(plan))
+
+
+def test_headers_are_never_narrower_than_their_text(book: openpyxl.Workbook) -> None:
+    for ws in book.worksheets[1:]:
+        for cell in ws[1]:
+            width = ws.column_dimensions[cell.column_letter].width
+            assert width >= len(str(cell.value)) + 2, (ws.title, cell.value, width)
+
+
+def test_customer_columns_show_titles_with_the_code_beside(book: openpyxl.Workbook) -> None:
+    plan = load_plan()
+    blockers = [c.value for c in column(book["Apps"], "Blockers") if c.value]
+    assert blockers and all("(" in b and ")" in b for b in blockers)
+    title = plan["codes"]["CLASSIC_VNET"]["title"]
+    assert any(f"{title} (CLASSIC_VNET)" in b for b in blockers)
+
+
+def test_legend_sheet_explains_strategies_readiness_and_phases(book: openpyxl.Workbook) -> None:
+    ws = book["Legend"]
+    groups = {row[0].value for row in ws.iter_rows(min_row=2)}
+    assert {"Readiness", "Strategy", "Phase", "Gateway decision", "Status"} <= groups
+    terms = {row[1].value for row in ws.iter_rows(min_row=2)}
+    assert {"direct", "slot-first", "blue-green", "needs-peering", "Blocked", "cutover"} <= terms
+    plan = json.loads((Path(__file__).parent / "golden" / "contoso-plan.json").read_text(encoding="utf-8"))
+    phases = {s["phase"] for a in plan["apps"] for s in a.get("steps") or ()} | {
+        s["phase"] for g in plan["gateways"] for s in g.get("steps") or ()
+    }
+    assert phases <= terms, phases - terms  # every phase the plan uses is explained
+
+
+def test_every_sheet_prints_one_page_wide_with_its_header_repeated(book: openpyxl.Workbook) -> None:
+    for ws in book.worksheets[1:]:
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0, ws.title
+        assert ws.print_title_rows in ("1:1", "$1:$1"), ws.title
+
+
+def test_libreoffice_opens_recalculates_and_prints_on_a4_without_cut_columns(tmp_path: Path) -> None:
+    import re
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed: apt-get install libreoffice-calc-nogui")
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    assert (
+        CliRunner().invoke(app, ["demo", "--out", str(tmp_path), "--format", "xlsx,json", "-q"]).exit_code
+        == 0
+    )
+    subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(tmp_path), str(tmp_path / "plan.xlsx")],
+        check=True, capture_output=True, timeout=240,
+    )  # fmt: skip
+    pdf = (tmp_path / "plan.pdf").read_bytes()
+    pages = re.findall(rb"/Type\s*/Page[^s]", pdf)
+    boxes = re.findall(rb"/Type\s*/Page[^s][^>]*?/MediaBox\s*\[\s*([\d.\s]+)\]", pdf) or re.findall(
+        rb"/MediaBox\s*\[\s*0 0 ([\d.]+ [\d.]+)\s*\]", pdf
+    )
+    movers = sum(
+        1
+        for a in json.loads((tmp_path / "plan.json").read_text())["apps"]
+        if a["integration"] == "gateway-required"
+    )
+    assert 0 < len(pages) <= 30 * -(-movers // 100), len(pages)  # was 109 pages for these 22 apps
+    a4 = {(595, 841), (841, 595), (841, 841)}  # portrait, landscape, and the page tree's default box
+    for box in boxes:
+        numbers = [float(n) for n in box.split()][-2:]
+        assert (int(numbers[0]), int(numbers[1])) in a4, box  # no page wider than the paper

@@ -151,7 +151,8 @@ def column_widths(columns: tuple[Column, ...], sample: list[Row]) -> list[float]
             if value is not None:
                 text = str(value) if not isinstance(value, float) else f"{value:,.2f}"
                 longest = max(longest, max((len(line) for line in text.split("\n")), default=0) + 2)
-        widths.append(float(max(8, min(longest, col.width))))
+        # Never narrower than the header and its filter button: a truncated header is unreadable.
+        widths.append(float(max(8, len(col.header) + 4, min(longest, col.width))))
     return widths
 
 

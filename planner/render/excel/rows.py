@@ -38,9 +38,9 @@ def app_rows(lk: Lookups) -> Iterator[Row]:
             "location": app.get("location"),
             "vnet": _last(app.get("vnet_id")),
             "gateway": lk.gateway_name(app.get("gateway_id")) if app.get("gateway_id") else "",
-            "limitations": joined(app.get("limitations")),
-            "blockers": joined(app.get("blockers")),
-            "findings": joined(app.get("findings")),
+            "limitations": _titled(lk, app.get("limitations")),
+            "blockers": _titled(lk, app.get("blockers")),
+            "findings": _titled(lk, app.get("findings")),
             "unknown": joined(u.get("code") for u in app.get("unknown") or ()),
             "suppressed": joined(
                 f"{x.get('code')} ({'EXPIRED' if x.get('expired') else 'until'} {x.get('expires_on')}): "
@@ -58,6 +58,11 @@ def app_rows(lk: Lookups) -> Iterator[Row]:
             "id": app.get("id"),
             "due": lk.wave_end(app.get("wave")),
         }
+
+
+def _titled(lk: Lookups, codes: Any) -> str:
+    """Codes in words for the customer, each with its code beside it: `Classic VNet (CLASSIC_VNET)`."""
+    return "; ".join(f"{lk.code_title(c) or c} ({c})" if lk.code_title(c) else str(c) for c in codes or ())
 
 
 def step_rows(lk: Lookups) -> Iterator[Row]:
@@ -227,3 +232,94 @@ def preparation_rows(lk: Lookups) -> Iterator[Row]:
                     "resource_group": app.get("resource_group"),
                     "due": _date(task.get("needed_by")),
                 }
+
+
+# What the workbook's words mean (Legend sheet); the codes themselves are on the Codes sheet.
+LEGEND: tuple[tuple[str, str, str], ...] = (
+    ("Readiness", "Ready", "Nothing stands in the way: the app moves as its steps say."),
+    (
+        "Readiness",
+        "Needs work",
+        "Something must be done first or with the move (for example service endpoint rules, Key Vault access); the steps include it.",
+    ),
+    (
+        "Readiness",
+        "Blocked",
+        "A blocker must be solved first (another region, a classic VNet, no address space, the plan's tier); the Preparation sheet says what and by when.",
+    ),
+    (
+        "Strategy",
+        "direct",
+        "A planned window: disconnect the gateway-required connection, connect the subnet; typically 2-5 minutes without VNet access and a restart.",
+    ),
+    (
+        "Strategy",
+        "slot-first",
+        "The staging slot moves first and is tested; then production moves in a short window and a swap promotes the tested build.",
+    ),
+    (
+        "Strategy",
+        "blue-green",
+        "A new App Service plan and app integrated from the start; traffic is switched when it works, without an outage.",
+    ),
+    (
+        "Strategy",
+        "needs-peering",
+        "The app's VNet is in another region: a VNet in the app's region is created and peered with the old one first.",
+    ),
+    ("Phase", "pre-check", "Read-only checks before anything changes."),
+    (
+        "Phase",
+        "prepare",
+        "Work that changes nothing the app uses yet (recording the current state, approvals).",
+    ),
+    (
+        "Phase",
+        "network",
+        "VNet, subnet, delegation, address space, peering, service endpoint and vault rules.",
+    ),
+    (
+        "Phase",
+        "firewall",
+        "Rules outside the app that admit the old point-to-site range must admit the new subnet.",
+    ),
+    ("Phase", "build", "Blue-green: the new plan and app are created and deployed."),
+    ("Phase", "cutover", "The switch from gateway-required to regional integration (the window)."),
+    ("Phase", "switch", "Blue-green: traffic moves to the new app."),
+    ("Phase", "configure", "Routing and DNS settings of the integrated app."),
+    ("Phase", "verify", "Checks that the app reaches what it needs through the new subnet."),
+    ("Phase", "rollback", "How to go back; not run unless needed."),
+    ("Phase", "retire", "Blue-green: the old app and plan are removed when the new one has run well."),
+    (
+        "Phase",
+        "clean-up",
+        "Gateway: App Service's certificates and, when no one else uses it, point-to-site are removed.",
+    ),
+    ("Phase", "decommission", "Gateway: deleted with its public addresses, once nothing uses it."),
+    ("Phase", "keep", "Gateway: stays, because something else uses it."),
+    (
+        "Gateway decision",
+        "Delete",
+        "No app or other use is left: delete it after its clean-up wave (saves its monthly cost).",
+    ),
+    (
+        "Gateway decision",
+        "Verify first",
+        "Signals too weak to decide, or apps that could not be read: check before deleting.",
+    ),
+    (
+        "Gateway decision",
+        "Keep",
+        "Something else uses it (site-to-site VPN, ExpressRoute, other point-to-site users, transit).",
+    ),
+    (
+        "Status",
+        "Not started / In progress / Done / Won't do",
+        "Your tracking: set Status on Apps, Preparation and Steps; Summary counts Done.",
+    ),
+)
+
+
+def legend_rows(lk: Lookups) -> Iterator[Row]:
+    for group, term, meaning in LEGEND:
+        yield {"group": group, "term": term, "meaning": meaning}

@@ -7,6 +7,7 @@ from planner.render.excel.rows import (
     code_rows,
     evidence_rows,
     gateway_rows,
+    legend_rows,
     preparation_rows,
     step_rows,
     subnet_rows,
@@ -92,10 +93,12 @@ SHEETS: tuple[SheetSpec, ...] = (
             _C("Step", "order", kind="int", width=7),
             _C("Phase", "phase", width=11),
             _C("What to do", "title", kind="wrap", width=40),
-            _C("Commands", "commands", kind="wrap", width=70),
-            _C("Bicep", "bicep", kind="wrap", width=50),
-            _C("Validation", "validation", kind="wrap", width=40),
-            _C("Rollback", "rollback", kind="wrap", width=40),
+            # Not wrapped: a row is as tall as its visible text, not as its Bicep or rollback
+            # (the whole text is in the cell; the HTML runbook and the scripts show it laid out).
+            _C("Commands", "commands", width=70),
+            _C("Bicep", "bicep", width=40),
+            _C("Validation", "validation", width=40),
+            _C("Rollback", "rollback", width=40),
         ),
         rows=step_rows,
         consultant=True,
@@ -181,6 +184,17 @@ SHEETS: tuple[SheetSpec, ...] = (
             _C("Docs", "doc", kind="link", width=30, link_key="doc_url"),
         ),
         rows=code_rows,
+        freeze="B2",
+    ),
+    SheetSpec(
+        "Legend",
+        "What the words mean: readiness, strategies, step phases, gateway decisions, status.",
+        columns=(
+            _C("Group", "group", width=18),
+            _C("Term", "term", width=34),
+            _C("Meaning", "meaning", kind="wrap", width=100),
+        ),
+        rows=legend_rows,
         freeze="B2",
     ),
 )

@@ -225,9 +225,10 @@ def _add_consultant_rules(ws: Any, first: int, last_row: int) -> None:
 
 
 def print_setup(ws: Any, orientation: str, total_width: float) -> None:
-    """Fit the sheet to pages a reader can read: about 250 characters of columns per landscape page."""
+    """Landscape (or portrait) A4, every column on one page's width, as many pages down as needed;
+    the header row (and frozen name columns) repeat on every page (set where the sheet is written)."""
     ws.page_setup.orientation = orientation
     ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = max(1, round(total_width / (250 if orientation == "landscape" else 130)))
+    ws.page_setup.fitToWidth = 1  # no column is ever cut at the page's edge
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
