@@ -16,6 +16,7 @@ from planner.analysis.rules import RULES
 from planner.analysis.rules.base import AppContext, Kind, Status, Verdict
 from planner.analysis.tiers import gateway_possible, tier_from_sku
 from planner.core.ids import norm_id
+from planner.inventory import loader as inv
 from planner.inventory.model import App, AppServicePlan, Integration, Tenant, VnetConnection
 
 
@@ -139,6 +140,13 @@ def classify(
         return Integration.REGIONAL, None, None
     read = tenant.was_read("virtualNetworkConnections", app.id)
     if read is True:
+        note = tenant.gap_note(inv.VNET_CONNECTION) if could_use_gateway(app, plan, os) else None
+        if note:
+            return (
+                Integration.UNKNOWN,
+                None,
+                f"no virtualNetworkConnections entry was read for it, but {note}",
+            )
         return Integration.NONE, None, None
     if not could_use_gateway(app, plan, os):
         return Integration.NONE, None, None
@@ -181,4 +189,4 @@ def run_rules(result: AppResult, *, stage: str) -> None:
     assert result.context is not None
     for rule in RULES:
         if rule.stage == stage:
-            result.verdicts[rule.code] = rule.check(result.context)
+            result.verdicts[rule.code] = rule.decide(result.context)

@@ -203,10 +203,30 @@ def analyse_gateways(
                 f"{len(suspects)} app(s) with unknown integration share a plan with its dependents and could use "
                 f"it unseen ({', '.join(suspects[:5])}): re-run the scan for them first"
             )
+        elif unseen := _unseen_data(tenant):
+            # Whatever the rest says, a user of the gateway may be in the data that was not read.
+            report.decommission = "verify"
+            report.reason = f"apps or connections that use it may be unseen: {unseen}"
         else:
             report.decommission = "yes"
             report.reason = "only App Service gateway-required apps use it, and the plan moves them all"
     return sorted(reports.values(), key=lambda r: norm_id(r.gateway.id))
+
+
+def _unseen_data(tenant: Tenant) -> str | None:
+    """What of the inventory was not read, or None when it is complete.
+
+    Any gap counts, not only the types that name gateway users (sites, connections, peerings): a
+    gateway deletion cannot be undone, and an incomplete inventory is reason enough to look again.
+    """
+    parts = [gap.describe() for gap in tenant.gaps]
+    parts += [
+        f"subscription {s.get('name') or s.get('id')} was not read ({s.get('reason')})"
+        for s in tenant.failed_subscriptions
+    ]
+    if not parts:
+        return None
+    return "; ".join(parts) + ". Complete the inventory and plan again"
 
 
 def _unknown_suspects(report: GatewayReport, unknown_apps: list[AppResult]) -> list[str]:

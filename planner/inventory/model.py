@@ -417,6 +417,24 @@ class Tenant:
     failed: dict[str, dict[str, str]] = field(default_factory=dict)
     failed_subscriptions: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Data that is not all there (pages of longer results, data sets the scan did not finish).
+    gaps: list[inv.Gap] = field(default_factory=list)
+
+    def gaps_for(self, *types: str) -> list[inv.Gap]:
+        """The gaps that may hide resources of any of these (lower-case) types."""
+        return [gap for gap in self.gaps if any(gap.covers(t) for t in types)]
+
+    def gap_note(self, *types: str) -> str | None:
+        """Why data of these types may be missing, naming the files; None when it is complete."""
+        gaps = self.gaps_for(*types)
+        if not gaps:
+            return None
+        return "; ".join(gap.describe() for gap in gaps)
+
+    @property
+    def complete(self) -> bool:
+        """Every file and data set holds its whole result, and every subscription was read."""
+        return not self.gaps and not self.failed_subscriptions
 
     def vnet(self, vnet_id: str | None) -> VirtualNetwork | None:
         key = norm_id(vnet_id)
@@ -519,6 +537,7 @@ def build_tenant(raw: inv.RawInventory) -> Tenant:
             subnet_id=reader.text("properties.subnetResourceId"),
         )
         tenant.network_config[norm_id(config.app_id)] = config
+    tenant.gaps = list(raw.gaps)
     _read_coverage(tenant)
     raw.release()
     return tenant
@@ -923,6 +942,7 @@ def _read_coverage(tenant: Tenant) -> None:
                 else:
                     raise InputError(where, "expected {id, reason}", field=f"arm.{call}.failed[{index}]")
             tenant.failed[call] = reasons
+        _manifest_gaps(tenant, manifest, where)
         if manifest.get("partial") is True:
             tenant.warnings.append(
                 "the scan that wrote this inventory was partial (manifest.json): what it could not read is "
@@ -962,3 +982,38 @@ def _read_coverage(tenant: Tenant) -> None:
                 "the inventory holds no virtualNetworkConnections: which apps use gateway-required "
                 "integration cannot be told (see docs/inventory.md to add them)"
             )
+
+
+_RESUME = "run `vnet-planner scan --resume` into the same folder"
+
+
+def _manifest_gaps(tenant: Tenant, manifest: Mapping[str, Any], where: str) -> None:
+    """Data sets the scan says it could not read whole (`queries.<name>.status`), and an unfinished scan.
+
+    `scan` writes the manifest with `finished_at: null` while it runs: such a manifest means the scan
+    stopped, and any data set may be missing or short.
+    """
+    queries = manifest.get("queries")
+    if queries is not None and not isinstance(queries, Mapping):
+        raise InputError(where, "expected an object", field="queries")
+    for name, stats in (queries or {}).items():
+        if not isinstance(stats, Mapping):
+            raise InputError(where, "expected an object", field=f"queries.{name}")
+        status = str(stats.get("status") or "ok").lower()
+        error = stats.get("error")
+        if status == "ok" and not error:
+            continue
+        reason = f"the scan's {name} query is {status if status != 'ok' else 'failed'}"
+        if error:
+            reason += f": {error}"
+        types = inv.DATASET_TYPES.get(str(name).lower(), frozenset())
+        tenant.gaps.append(inv.Gap((f"{where} (queries.{name})",), types, reason, _RESUME))
+    if "finished_at" in manifest and manifest.get("finished_at") is None and manifest.get("partial") is True:
+        tenant.gaps.append(
+            inv.Gap(
+                (where,),
+                frozenset(),
+                "the scan that wrote this inventory did not finish (partial, no finished_at)",
+                _RESUME,
+            )
+        )

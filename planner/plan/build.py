@@ -413,6 +413,9 @@ def _inventory_dict(tenant: Tenant) -> dict[str, Any]:
         "duplicates_merged": raw.duplicates_merged,
         "manifest": raw.manifest is not None,
         "failed_subscriptions": list(tenant.failed_subscriptions),
+        # Files and data sets that hold part of a longer result (docs/inventory.md "Completeness").
+        "complete": tenant.complete,
+        "incomplete": [gap.as_dict() for gap in tenant.gaps],
         "gateway_ids": sorted(g.id for g in tenant.gateways.values()),  # every one read: diff tells
         # a gateway no app uses any more (still here, still billed) from one that was deleted
         "warnings": list(tenant.warnings),
