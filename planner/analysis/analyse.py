@@ -2,7 +2,7 @@
 
 Classification (azure-facts §1.1, §1.3): an app with a `virtualNetworkConnections` entry whose
 `isSwift` is not true uses gateway-required integration; one with `virtualNetworkSubnetId` (or an
-`isSwift` entry) uses regional integration; an app whose connections were read and hold neither
+`isSwift` entry, or a `networkConfig/virtualNetwork` subnet) uses regional integration; an app whose connections were read and hold neither
 uses none; an app whose connections were not read is "unknown" when it could use gateway-required
 integration (Windows or unknown OS on a dedicated tier), else "none".
 """
@@ -136,7 +136,12 @@ def classify(
                 "the others are listed in its evidence"
             )
         return Integration.GATEWAY_REQUIRED, gateway[0], None
-    if app.regional_subnet_id or any(not e.gateway_required for e in entries):
+    # Regional by any field that says so: virtualNetworkSubnetId, a regional connection entry, networkConfig.
+    if (
+        app.regional_subnet_id
+        or any(not e.gateway_required for e in entries)
+        or tenant.app_subnet_uses.get(norm_id(app.id))
+    ):
         return Integration.REGIONAL, None, None
     read = tenant.was_read("virtualNetworkConnections", app.id)
     if read is True:

@@ -252,6 +252,16 @@ class NetworkConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SubnetUse:
+    """An app or slot that says it integrates a subnet regionally, and the field that says so."""
+
+    subnet_id: str
+    app_id: str
+    plan_id: str | None  # None: the app is not in the inventory (a connection record names it)
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
 class Subnet:
     id: str
     name: str
@@ -419,6 +429,25 @@ class Tenant:
     warnings: list[str] = field(default_factory=list)
     # Data that is not all there (pages of longer results, data sets the scan did not finish).
     gaps: list[inv.Gap] = field(default_factory=list)
+    # lower subnet id -> the apps and slots that say they integrate it (every field that can say so)
+    subnet_uses: dict[str, list[SubnetUse]] = field(default_factory=lambda: defaultdict(list))
+
+    def uses_of(self, subnet_id: str | None) -> list[SubnetUse]:
+        """The apps and slots that name this subnet as their regional integration."""
+        return self.subnet_uses.get(norm_id(subnet_id), [])
+
+    def subnets_of_plan(self, plan_id: str | None) -> list[str]:
+        """Every subnet an app or slot of the plan integrates regionally, by any signal, in id order."""
+        if not plan_id:
+            return []
+        found: dict[str, str] = {}
+        for app in self.apps_by_plan.get(norm_id(plan_id), []):
+            for use in self.app_subnet_uses.get(norm_id(app.id), ()):
+                found.setdefault(norm_id(use.subnet_id), use.subnet_id)
+        return [found[key] for key in sorted(found)]
+
+    # lower app id -> its regional subnet signals (the same records as subnet_uses, by app)
+    app_subnet_uses: dict[str, list[SubnetUse]] = field(default_factory=lambda: defaultdict(list))
 
     def gaps_for(self, *types: str) -> list[inv.Gap]:
         """The gaps that may hide resources of any of these (lower-case) types."""
@@ -538,9 +567,40 @@ def build_tenant(raw: inv.RawInventory) -> Tenant:
         )
         tenant.network_config[norm_id(config.app_id)] = config
     tenant.gaps = list(raw.gaps)
+    _index_subnet_uses(tenant)
     _read_coverage(tenant)
     raw.release()
     return tenant
+
+
+def _index_subnet_uses(tenant: Tenant) -> None:
+    """Who integrates which subnet, from every field that can say so.
+
+    A site or slot names its subnet in `properties.virtualNetworkSubnetId` (azure-facts §1.3); its
+    `virtualNetworkConnections` list holds a regional entry (`isSwift`, `vnetResourceId` = the subnet,
+    §1.1); `networkConfig/virtualNetwork` holds `subnetResourceId`. The subnet's own data (service
+    association link, IP configurations) is read where the subnet is looked at.
+    """
+
+    def add(subnet_id: str, app_id: str, field_name: str) -> None:
+        app = tenant.apps.get(norm_id(app_id))
+        use = SubnetUse(subnet_id, app.id if app else app_id, app.plan_id if app else None, field_name)
+        if any(u.field == field_name for u in tenant.app_subnet_uses.get(norm_id(app_id), ())):
+            return
+        tenant.subnet_uses[norm_id(subnet_id)].append(use)
+        tenant.app_subnet_uses[norm_id(app_id)].append(use)
+
+    for app in tenant.apps.values():
+        if app.regional_subnet_id:
+            add(app.regional_subnet_id, app.id, "properties.virtualNetworkSubnetId")
+    for entries in tenant.vnet_connections.values():
+        for entry in entries:
+            target = entry.vnet_resource_id or ""
+            if not entry.gateway_required and "/subnets/" in target.lower():
+                add(target, entry.app_id, f"virtualNetworkConnections/{entry.name}.properties.vnetResourceId")
+    for config in tenant.network_config.values():
+        if config.subnet_id and "/subnets/" in config.subnet_id.lower():
+            add(config.subnet_id, config.app_id, "networkConfig/virtualNetwork.properties.subnetResourceId")
 
 
 def _add_subscription(tenant: Tenant, item: Mapping[str, Any]) -> None:

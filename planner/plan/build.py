@@ -282,6 +282,10 @@ def _context(tenant: Tenant, result: AppResult, gateway: GatewayReport | None) -
             for r in ctx.connection.routes
             if (r.route_type or "").upper() != "DEFAULT"
         ],
+        # The subnets the plan integrates today (every app and slot of it, every signal), and how many
+        # it may: the runbook splits a plan from the same facts TOO_MANY_SUBNETS judged.
+        "plan_subnets": tenant.subnets_of_plan(app.plan_id),
+        "plan_subnet_limit": ctx.target.plan_subnet_limit if ctx.target else None,
     }
 
 
@@ -398,6 +402,7 @@ def _subnet_dict(target: Any) -> dict[str, Any]:
         "instances_source": target.instances_source,
         "address_space_addition": target.address_space_addition,
         "notes": list(target.notes),
+        "unknown_reason": target.unknown_reason,
     }
 
 
