@@ -165,6 +165,7 @@ class AppServicePlan:
     reserved: bool | None
     hyper_v: bool | None
     ase_id: str | None
+    number_of_workers: int | None = None  # properties.numberOfWorkers: can differ from sku.capacity
 
 
 @dataclass(frozen=True, slots=True)
@@ -634,6 +635,7 @@ def _plan(item: Mapping[str, Any], r: _Reader) -> AppServicePlan:
         sku_tier=r.text("sku.tier"),
         capacity=r.number("sku.capacity"),
         maximum_workers=r.number("properties.maximumNumberOfWorkers"),
+        number_of_workers=r.number("properties.numberOfWorkers"),
         reserved=r.flag("properties.reserved"),
         hyper_v=r.flag("properties.hyperV"),
         ase_id=r.text("properties.hostingEnvironmentProfile.id"),

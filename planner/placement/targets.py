@@ -149,24 +149,30 @@ def _tenant_ranges(tenant: Tenant) -> list[IPv4Network]:
 def sizing(
     tenant: Tenant, plan: AppServicePlan | None, windows_container_apps: int
 ) -> tuple[int | None, str, int]:
-    """(instances, where that number came from, addresses needed) for a plan's integration subnet."""
-    instances: int | None = None
-    source = "unknown"
+    """(instances, where that number came from, addresses needed) for a plan's integration subnet.
+
+    The largest of `sku.capacity`, `properties.numberOfWorkers` and the plan's autoscale maximum: the
+    two plan fields can disagree (Microsoft's own GetAppServicePlan.json example, azure-rest-api-specs
+    web 2024-04-01, has capacity 1 and numberOfWorkers 19), and a subnet too small for the plan's real
+    instance count fails its scale-out. On a tie the autoscale maximum, then sku.capacity, is named.
+    """
+    candidates: list[tuple[int, str]] = []
     if plan is not None:
         autoscale = tenant.autoscale_max.get(norm_id(plan.id))
         if autoscale is not None:
-            instances, source = autoscale[0], f"autoscale maximum ({autoscale[1].rsplit('/', 1)[-1]})"
-            if plan.capacity and plan.capacity > instances:
-                instances, source = plan.capacity, "sku.capacity"
-        elif plan.capacity:
-            instances, source = plan.capacity, "sku.capacity"
-    if instances is None:
+            candidates.append((autoscale[0], f"autoscale maximum ({autoscale[1].rsplit('/', 1)[-1]})"))
+        if plan.capacity:
+            candidates.append((plan.capacity, "sku.capacity"))
+        if plan.number_of_workers:
+            candidates.append((plan.number_of_workers, "properties.numberOfWorkers"))
+    if not candidates:
         # Not a guess at the instance count: /26 is Microsoft's recommendation when nothing is known.
         return (
             None,
             f"plan not in the inventory: recommended /{PREFERRED_PREFIXLEN}",
             2 ** (32 - PREFERRED_PREFIXLEN),
         )
+    instances, source = max(candidates, key=lambda c: c[0])  # max keeps the first of equal ones
     return instances, source, net.addresses_needed(instances, windows_container_apps)
 
 
