@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from planner.analysis.analyse import AppResult
 from planner.analysis.rules import GATEWAY_USES
-from planner.analysis.rules.base import Evidence
+from planner.analysis.rules.base import Evidence, join_reasons
 from planner.core.ids import norm_id
 from planner.gateways.prices import PriceTable, monthly_cost
 from planner.inventory.model import Gateway, Integration, Tenant, VnetConnection
@@ -194,8 +194,8 @@ def analyse_gateways(
             report.reason = f"{len(not_migrated)} dependent(s) have no migration target yet: {', '.join(not_migrated[:5])}"
         elif report.other_uses_weak:
             report.decommission = "verify"
-            report.reason = "weak signs of other users: " + "; ".join(
-                f"{u.code}: {u.note}" for u in report.uses if u.strength == "weak"
+            report.reason = "weak signs of other users: " + join_reasons(
+                *(f"{u.code}: {u.note}" for u in report.uses if u.strength == "weak")
             )
         elif suspects := _unknown_suspects(report, unknown_apps):
             report.decommission = "verify"
@@ -226,7 +226,7 @@ def _unseen_data(tenant: Tenant) -> str | None:
     ]
     if not parts:
         return None
-    return "; ".join(parts) + ". Complete the inventory and plan again"
+    return join_reasons(*parts) + ". Complete the inventory and plan again"
 
 
 def _unknown_suspects(report: GatewayReport, unknown_apps: list[AppResult]) -> list[str]:

@@ -459,7 +459,7 @@ class Tenant:
         gaps = self.gaps_for(*types)
         if not gaps:
             return None
-        return "; ".join(gap.describe() for gap in gaps)
+        return "; ".join(dict.fromkeys(gap.describe() for gap in gaps))  # each said once
 
     @property
     def complete(self) -> bool:

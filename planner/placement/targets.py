@@ -76,7 +76,7 @@ class Target:
             "addresses_needed": self.addresses_needed,
             "instances": self.instances,
             "instances_source": self.instances_source,
-            "notes": list(self.notes),
+            "notes": list(dict.fromkeys(self.notes)),  # each said once
             "unknown_reason": self.unknown_reason,
         }
 

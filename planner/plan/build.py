@@ -401,7 +401,7 @@ def _subnet_dict(target: Any) -> dict[str, Any]:
         "instances": target.instances,
         "instances_source": target.instances_source,
         "address_space_addition": target.address_space_addition,
-        "notes": list(target.notes),
+        "notes": list(dict.fromkeys(target.notes)),
         "unknown_reason": target.unknown_reason,
     }
 
