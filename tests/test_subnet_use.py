@@ -89,6 +89,40 @@ def test_a_link_no_app_names_is_said(tmp_path: Path) -> None:
     assert any("no service association link" in n for n in target["notes"])  # own subnet, signals disagree
 
 
+@pytest.mark.parametrize(
+    ("prefix", "other_plan", "holds", "said"),
+    [
+        ("10.0.2.0/26", {}, True, "every condition holds: one subscription, /26"),
+        ("10.0.2.0/27", {}, False, "needs a /26 or larger"),
+        ("10.0.2.0/26", {"capacity": 30}, False, "the plans need 69 addresses"),
+        ("10.0.2.0/26", {"subscription": "00000000-0000-0000-0000-000000000002"}, False, "2 subscriptions"),
+    ],
+)
+def test_a_subnet_the_plan_already_shares_is_reused_only_when_multi_plan_join_holds(
+    tmp_path: Path, prefix: str, other_plan: dict[str, Any], holds: bool, said: str
+) -> None:
+    shared = f.subnet(f.VNET_ID, "snet-shared", prefix, delegations=DELEGATION, serviceAssociationLinks=SAL)
+    resources = f.replace(f.base_tenant(), f.VNET_ID, _vnet_with(shared))
+    plan_a = f.plan(PLAN_A, capacity=other_plan.get("capacity", 2))
+    if "subscription" in other_plan:
+        plan_a["id"] = plan_a["id"].replace(f.SUB, other_plan["subscription"])
+        plan_a["subscriptionId"] = other_plan["subscription"]
+    resources += [plan_a, f.site(APP2, virtualNetworkSubnetId=shared["id"])]  # plan1's own regional app
+    resources += _regional(APP3, shared["id"], "virtualNetworkSubnetId", plan_a["id"])  # plan-a's app
+    plan = run_plan(f.write(tmp_path, resources))
+    app = _app(plan, f.APP_ID)
+    target = app["target"]
+    assert target["subnet_id"] == shared["id"]
+    assert target["shared_with"] == [plan_a["id"]]
+    assert any(said in note and "multi-plan subnet join" in note for note in target["notes"])
+    if holds:
+        assert target["unknown_reason"] is None
+        assert "2 x 2 (sku.capacity)" in " ".join(target["notes"])
+    else:
+        assert said in target["unknown_reason"]
+        assert app["readiness"] != "ready"
+
+
 # --- case 5 ----------------------------------------------------------------------------------------
 
 

@@ -54,6 +54,7 @@ class Target:
     app_ids: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unknown_reason: str | None = None  # the subnet cannot be judged from the data (a reused one it lacks)
+    shared_with: list[str] = field(default_factory=list)  # other plans on it (multi-plan subnet join)
 
     @property
     def subnet_id(self) -> str:
@@ -78,6 +79,7 @@ class Target:
             "instances_source": self.instances_source,
             "notes": list(dict.fromkeys(self.notes)),  # each said once
             "unknown_reason": self.unknown_reason,
+            "shared_with": list(self.shared_with),
         }
 
 
@@ -239,6 +241,8 @@ def place_targets(tenant: Tenant, results: list[AppResult]) -> Placement:
             target = _cross_region(tenant, space, first, needed, plan_name, used_names, new_vnets)
         target.instances, target.instances_source = instances, source
         target.addresses_needed = needed if target.new_subnet else target.addresses_needed
+        if not target.new_subnet and not target.shared_with:
+            _judge_sharing(tenant, target, first.app.plan_id, container)
         if plan is not None and plan.id not in target.plan_ids:
             target.plan_ids.append(plan.id)
         for member in members:
@@ -347,6 +351,74 @@ def _who(tenant: Tenant, use: SubnetUse) -> str:
     return f"{_app_name(tenant, use)} (plan {plan.name if plan else (use.plan_id or 'unknown')})"
 
 
+MPSJ_PREFIXLEN = 26  # multi-plan subnet join needs a /26 or larger at GA (azure-facts §4, MPSJ)
+
+
+def _judge_sharing(
+    tenant: Tenant, target: Target, plan_id: str | None, container: dict[str, str | None]
+) -> None:
+    """A reused subnet other plans integrate too: multi-plan subnet join, which the target may use only
+    when every condition of it holds (azure-facts §4, from the MPSJ announcement): every plan in one
+    subscription, the subnet /26 or larger, and room for each plan's doubled instance count (one more
+    address per Windows container app and instance) plus the 5 Azure keeps. Otherwise, or when the data
+    cannot show a condition, the target is unknown with the condition named.
+    """
+    subnet = tenant.subnets.get(norm_id(target.subnet_id))
+    uses = tenant.uses_of(target.subnet_id)
+    others = sorted({norm_id(u.plan_id) for u in uses if norm_id(u.plan_id) != norm_id(plan_id)})
+    if subnet is None or not others:
+        return
+    problems: list[str] = []
+    shares: list[str] = []
+    subscriptions: set[str] = set()
+    total = net.AZURE_RESERVED_ADDRESSES
+    for key in [norm_id(plan_id), *others]:
+        plan = tenant.plans.get(key) if key else None
+        if plan is None:
+            problems.append(
+                f"plan {key or '(of an app outside the inventory)'} is not in the inventory, so its size is unknown"
+            )
+            continue
+        subscriptions.add((plan.subscription_id or id_segment(plan.id, "subscriptions") or "").lower())
+        windows_containers = sum(
+            1 for a in tenant.apps_by_plan.get(key, []) if container.get(norm_id(a.id)) == "windows"
+        )
+        instances, source, _ = sizing(tenant, plan, windows_containers)
+        if instances is None:
+            problems.append(f"plan {plan.name}'s instance count is not in the data")
+            continue
+        total += 2 * instances * (1 + windows_containers)
+        shares.append(
+            f"{plan.name} 2 x {instances} ({source})"
+            + (f" x {1 + windows_containers}" if windows_containers else "")
+        )
+    if len(subscriptions) > 1:
+        problems.append(
+            f"the plans are in {len(subscriptions)} subscriptions; all plans on one subnet must share one"
+        )
+    field_name = "properties.addressPrefix"
+    prefixes = _parse(tenant, subnet.vnet_id, field_name, subnet.prefixes)
+    size = sum(p.num_addresses for p in prefixes)
+    widest = min((p.prefixlen for p in prefixes), default=32)
+    if widest > MPSJ_PREFIXLEN:
+        problems.append(f"it is a /{widest}, and multi-plan subnet join needs a /{MPSJ_PREFIXLEN} or larger")
+    if not problems and total > size:
+        problems.append(
+            f"the plans need {total} addresses ({' + '.join(shares)} + 5 reserved), it has {size}"
+        )
+    names = ", ".join((tenant.plans[k].name if k in tenant.plans else k) or "(unknown plan)" for k in others)
+    head = f"{subnet.name} is shared with plan(s) {names} ({_named(tenant, [u for u in uses if norm_id(u.plan_id) in others])})"
+    target.shared_with = [tenant.plans[k].id if k in tenant.plans else k for k in others]
+    if problems:
+        target.unknown_reason = f"{head}, multi-plan subnet join, but " + "; ".join(problems)
+        target.notes.append(target.unknown_reason)
+        return
+    target.notes.append(
+        f"{head}: multi-plan subnet join, and every condition holds: one subscription, /{widest} "
+        f"(/{MPSJ_PREFIXLEN} or larger), {total} addresses needed ({' + '.join(shares)} + 5 reserved) of {size}"
+    )
+
+
 def _reuse(tenant: Tenant, subnet_id: str, plan_id: str | None = None) -> Target:
     vnet_id = vnet_of_subnet(subnet_id)
     vnet = tenant.vnet(vnet_id)
@@ -378,18 +450,6 @@ def _reuse(tenant: Tenant, subnet_id: str, plan_id: str | None = None) -> Target
             f"; {gap}" if gap else ""
         )
         target.notes.append(target.unknown_reason)
-    others = sorted(
-        {
-            _who(tenant, u)
-            for u in tenant.uses_of(subnet_id)
-            if plan_id and norm_id(u.plan_id) != norm_id(plan_id)
-        }
-    )
-    if others:
-        target.notes.append(
-            f"also integrated by {', '.join(others)}: the plans share it (multi-plan subnet join), so it must "
-            "hold twice the instances of each"
-        )
     target.notes += _signals(tenant, subnet, subnet_id)
     return target
 

@@ -403,6 +403,7 @@ def _subnet_dict(target: Any) -> dict[str, Any]:
         "address_space_addition": target.address_space_addition,
         "notes": list(dict.fromkeys(target.notes)),
         "unknown_reason": target.unknown_reason,
+        "shared_with": list(target.shared_with),
     }
 
 
