@@ -197,6 +197,7 @@ def test_truncated_sites_make_the_gateway_verify_and_plan_wide_codes_unknown(tmp
     assert "sites.json" in unknown["TOO_MANY_SUBNETS"]  # another app of the plan may be unseen
     assert plan["inventory"]["complete"] is False
     assert plan["inventory"]["incomplete"][0]["files"] == [str(tmp_path / "inv" / "sites.json")]
+    assert plan["summary"]["incomplete_files"] == [str(tmp_path / "inv" / "sites.json")]
 
 
 @pytest.mark.parametrize(

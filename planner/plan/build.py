@@ -68,6 +68,8 @@ def build_plan(
             "retirement_date": RETIREMENT_DATE.isoformat(),
             "days_left": (RETIREMENT_DATE - today).days,
             **_summary(apps, gateway_dicts, targets),
+            # Which files hold only part of their result (details: inventory.incomplete).
+            "incomplete_files": sorted({file for gap in tenant.gaps for file in gap.files}),
             "scope": scoping.summary(len(results) - len(in_scope), len(gateways) - len(gateway_dicts)),
         },
         "subscriptions": _subscriptions(tenant),
