@@ -255,6 +255,8 @@ def test_every_report_says_which_files_are_incomplete(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     terminal = " ".join(result.output.split())
     assert "INCOMPLETE INVENTORY" in terminal and "sites.json" in terminal and "--skip-token" in terminal
+    assert terminal.index("INCOMPLETE INVENTORY") < terminal.index("Apps and slots")  # before any number
+    assert terminal.count("INCOMPLETE INVENTORY") == 1
     html = (out / "runbook.html").read_text(encoding="utf-8")
     assert "INCOMPLETE INVENTORY" in html and "--skip-token" in html
     from openpyxl import load_workbook

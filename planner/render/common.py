@@ -66,9 +66,12 @@ def completeness_lines(plan: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def governance_lines(plan: Mapping[str, Any]) -> list[str]:
-    """Completeness, scope, suppressions and burndown since a previous plan, as plain sentences (empty when unused)."""
-    lines = completeness_lines(plan)
+def governance_lines(plan: Mapping[str, Any], *, completeness: bool = True) -> list[str]:
+    """Completeness, scope, suppressions and burndown since a previous plan, as plain sentences (empty when unused).
+
+    `completeness=False` leaves out `completeness_lines`, for a renderer that shows them on their own.
+    """
+    lines = completeness_lines(plan) if completeness else []
     summary = plan.get("summary") or {}
     scope = summary.get("scope") or {}
     filters = [f"--include {t}" for t in scope.get("include") or ()] + [
