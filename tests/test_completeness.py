@@ -135,6 +135,15 @@ def test_an_arm_list_with_a_next_link_is_a_gap(tmp_path: Path) -> None:
     assert "nextLink" in gap.reason and "az rest" in gap.remedy
 
 
+def test_a_short_page_of_a_type_the_planner_does_not_read_may_hide_vnet_rules(tmp_path: Path) -> None:
+    disk = {"id": f"{f.RG}/rg-x/providers/Microsoft.Compute/disks/d1", "type": "microsoft.compute/disks"}
+    folder = _inventory(tmp_path, f.base_tenant(), {"storage.json": cli_page([disk], 40, TOKEN)})
+    [gap] = load_inventory(folder).gaps
+    assert gap.covers(inv.NETWORK_RULED) and not gap.covers(inv.SITE)
+    reasons = {u["code"]: u["reason"] for u in _app(run_plan(folder))["unknown"]}
+    assert "storage.json" in reasons["SERVICE_ENDPOINTS"]
+
+
 def test_an_empty_page_that_points_further_may_hide_any_type(tmp_path: Path) -> None:
     folder = _inventory(tmp_path, f.base_tenant(), {"empty.json": rest_page([], 40, TOKEN)})
     [gap] = load_inventory(folder).gaps

@@ -582,6 +582,10 @@ def _with_dataset(types: set[str]) -> frozenset[str]:
     for members in DATASET_TYPES.values():
         if members & types:
             found |= members
+    if types - KNOWN_TYPES:
+        # A type the planner does not read can still hold VNet rules (storage, SQL, ...): the rows a
+        # page of it lacks may be resources that admit a subnet (SERVICE_ENDPOINTS reads those).
+        found.add(NETWORK_RULED)
     return frozenset(found)
 
 
