@@ -122,8 +122,12 @@ def test_cert_blob_is_never_kept(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "filename", "message"),
     [
-        ('[{"id": "x", "type": "microsoft.web/sites"', "bad.json", "bad.json, line 1: invalid JSON"),
-        ('{"id": "a", "type": "t"}\n{"id": ', "bad.jsonl", "bad.jsonl, line 2: invalid JSON"),
+        (
+            '[{"id": "x", "type": "microsoft.web/sites"',
+            "bad.json",
+            "bad.json, line 1, column 43: invalid JSON",
+        ),
+        ('{"id": "a", "type": "t"}\n{"id": ', "bad.jsonl", "bad.jsonl, line 2, column 8: invalid JSON"),
         ('[{"type": "microsoft.web/sites"}]', "noid.json", "noid.json, [0], field 'id': missing or empty"),
         ('{"value": [{"id": "x"}]}', "notype.json", "notype.json, value[0], field 'type': missing or empty"),
         ('{"data": {"id": "x"}}', "notarray.json", "field 'data': must be an array"),
@@ -201,3 +205,110 @@ def test_partial_scan_is_said(tmp_path: Path) -> None:
     f.write(tmp_path, f.base_tenant(), {**f.manifest([f.APP_ID]), "partial": True})
     tenant = build_tenant(load_inventory(tmp_path))
     assert any("partial" in w for w in tenant.warnings)
+
+
+# --- issue 17, cases 2 and 3: what each shell writes, and outputs appended with `>>` ------------
+
+SHELLS = Path(__file__).parent / "fixtures" / "shells"  # written by tests/fixtures/shells/build.py
+
+
+@pytest.mark.parametrize(
+    ("name", "types"),
+    [
+        ("ps51-graph.json", {inv.SITE: 1}),  # Windows PowerShell 5.1 `>`: UTF-16 LE with a BOM, CRLF
+        ("ps51-rest-pages.json", {inv.VNET: 2}),  # 5.1 `>` then `>>`: two ARM pages, one BOM
+        ("ps7-arm.json", {inv.GATEWAY: 1}),  # PowerShell 7 `>`: UTF-8 without a BOM, CRLF
+        ("ps51-utf8-bom.json", {inv.VNET_CONNECTION: 1}),  # Out-File -Encoding utf8: UTF-8 with a BOM
+        ("bash-append.json", {inv.PLAN: 2}),  # bash `>` then `>>`: two Resource Graph pages
+        ("cmd-type.json", {inv.SUBSCRIPTION: 1, inv.NETWORK_CONFIG: 1}),  # cmd `type a b > c`: a BOM mid-file
+    ],
+)
+def test_each_shells_output_is_read_whole(name: str, types: dict[str, int]) -> None:
+    raw = load_inventory(SHELLS / name)
+    assert {t: len(raw.of_type(t)) for t in types} == types
+    assert raw.gaps == []  # appended pages complete the first ones
+
+
+def test_a_tenant_saved_by_several_shells_plans_like_the_original(tmp_path: Path) -> None:
+    from planner.plan.pipeline import run_plan
+
+    folder = tmp_path / "inv"
+    folder.mkdir()
+    for name in (
+        "ps51-graph.json",
+        "ps51-rest-pages.json",
+        "ps7-arm.json",
+        "ps51-utf8-bom.json",
+        "bash-append.json",
+        "cmd-type.json",
+    ):
+        (folder / name).write_bytes((SHELLS / name).read_bytes())
+    (folder / "manifest.json").write_text(json.dumps(f.manifest([f.APP_ID])), encoding="utf-8")
+    plan = run_plan(folder)
+    original = run_plan(f.write(tmp_path / "original", f.base_tenant()))
+    app, same = plan["apps"][0], original["apps"][0]
+    assert (app["integration"], app["readiness"], app["blockers"]) == (
+        same["integration"],
+        same["readiness"],
+        same["blockers"],
+    )
+    assert plan["inventory"]["complete"] is True
+    assert plan["gateways"][0]["decommission"] == "yes"
+
+
+def test_an_appended_arm_page_that_is_not_the_next_one_leaves_the_gap(tmp_path: Path) -> None:
+    text = (SHELLS / "ps51-rest-pages.json").read_bytes()[2:].decode("utf-16-le")
+    first, _, _ = text.partition("}\r\n{")
+    # The same first page appended twice: the second repeats the first's items, so the list is not done.
+    _write(tmp_path / "twice.json", first + "}\n" + first + "}\n")
+    gaps = load_inventory(tmp_path / "twice.json").gaps
+    assert len(gaps) == 2  # each copy points to a page that is not there
+    assert all(g.types == {inv.VNET} and "nextLink" in g.reason for g in gaps)
+    # A page of another list (its items are not under the nextLink's path) does not answer it either.
+    other = json.dumps({"value": [f.site()], "nextLink": None})
+    _write(tmp_path / "other.json", first + "}\n" + other)
+    assert len(load_inventory(tmp_path / "other.json").gaps) == 1
+
+
+def test_arrays_and_resources_appended_are_their_union(tmp_path: Path) -> None:
+    resources = f.base_tenant()
+    text = json.dumps(resources[:3]) + json.dumps(resources[3]) + "\n\n" + json.dumps({"data": resources[4:]})
+    raw = load_inventory(_write(tmp_path / "joined.json", text))
+    assert raw.resources == len(resources)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (
+            "ps51-set-content.json",
+            "ps51-set-content.json, byte 368: not UTF-8 text: byte 0xe9 does not decode",
+        ),
+        ("utf16-no-bom.json", "utf16-no-bom.json, byte 1: not UTF-8 text: a NUL byte"),
+        ("cut-append.json", "cut-append.json, line 17, column 5: invalid JSON"),
+    ],
+)
+def test_what_no_shell_should_write_is_refused_in_one_line(name: str, message: str) -> None:
+    with pytest.raises(InputError) as error:
+        load_inventory(SHELLS / "refused" / name)
+    assert message in str(error.value)
+    assert "UTF-16 with a byte order mark" in str(error.value) or "invalid JSON" in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_utf16_big_endian_with_a_bom_and_utf32_refused(tmp_path: Path) -> None:
+    text = json.dumps(f.base_tenant())
+    assert (
+        load_inventory(_write_bytes(tmp_path / "be.json", b"\xfe\xff" + text.encode("utf-16-be"))).resources
+        == 7
+    )
+    with pytest.raises(InputError, match="UTF-32"):
+        load_inventory(
+            _write_bytes(tmp_path / "x" / "32.json", b"\xff\xfe\x00\x00" + text.encode("utf-32-le"))
+        )
+
+
+def _write_bytes(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path

@@ -431,3 +431,23 @@ def test_each_rule_is_complete_and_its_flags_fit_its_kind() -> None:
         )
     for use in GATEWAY_USES:
         assert use.title and use.meaning and use.fix and use.serves, use.code
+
+
+def test_reasons_are_said_once(tmp_path: Path) -> None:
+    """Issue 17, case 6: two settings that reference the same missing vault give one reason, not two."""
+    resources = [
+        *f.base_tenant(),
+        f.kv_reference("DbPassword", "kv-gone"),
+        f.kv_reference("ApiKey", "kv-gone"),
+    ]
+    plan = run_plan(f.write(tmp_path / "kv", resources))
+    [reason] = [u["reason"] for u in plan["apps"][0]["unknown"] if u["code"] == "KEYVAULT_REFERENCES"]
+    assert reason == "vault kv-gone is not in the inventory"
+    # Two root certificates without data: one weak sign, said once.
+    gateway = f.gateway(certs=[])
+    client = gateway["properties"]["vpnClientConfiguration"]
+    client["vpnClientRootCertificates"] = [{"name": f"cert{i}", "properties": {}} for i in range(2)]
+    plan = run_plan(f.write(tmp_path / "gw", f.replace(f.base_tenant(), f.GW_ID, gateway)))
+    reason = plan["gateways"][0]["decommission_reason"]
+    assert plan["gateways"][0]["decommission"] == "verify"
+    assert reason.count("cannot tell whose it is") == 1

@@ -372,6 +372,82 @@ def test_too_many_subnets_keeps_two_subnets_and_moves_the_rest_to_a_new_plan() -
     assert not any("appservice plan delete" in c for a in plan["apps"] for c in commands(a))
 
 
+def test_too_many_subnets_counts_the_subnets_the_plan_integrates_regionally() -> None:
+    """Issue 17, case 8: the rule counted the plan's regional subnets; the split reads the same list."""
+    regional = [f"{vnet_id(v)}/subnets/snet-app" for v in ("vnet-a", "vnet-b")]
+    app = make_app(
+        "app-c", vnet="vnet-c", blockers=("TOO_MANY_SUBNETS",), plan_subnets=regional, plan_subnet_limit=2
+    )
+    plan = run([app])
+    strategy = app_of(plan, "app-c")["strategy"]
+    assert strategy["mode"] == "blue-green" and strategy["new_plan"] == "asp-one-vnet-c"
+    assert "already integrates 2 subnets regionally (vnet-a, vnet-b)" in strategy["reason"]
+    # A plan written before plan_subnets existed reads as before: one subnet, kept in place.
+    legacy = make_app("app-c", vnet="vnet-c", blockers=("TOO_MANY_SUBNETS",))
+    assert app_of(run([legacy]), "app-c")["strategy"]["mode"] == "in-place"
+
+
+def test_a_linux_plan_keeps_its_one_regional_subnet() -> None:
+    regional = [f"{vnet_id('vnet-a')}/subnets/snet-app"]
+    reuse = {
+        "vnet_id": vnet_id("vnet-a"),
+        "vnet_name": "vnet-a",
+        "subnet_name": "snet-app",
+        "subnet_id": regional[0],
+        "prefix": "10.1.1.0/26",
+        "new_subnet": False,
+    }
+    apps = [
+        make_app(
+            "app-a",
+            os="linux",
+            vnet="vnet-a",
+            target=reuse,
+            blockers=("TOO_MANY_SUBNETS",),
+            plan_subnets=regional,
+            plan_subnet_limit=1,
+        ),
+        make_app(
+            "app-b",
+            os="linux",
+            vnet="vnet-b",
+            blockers=("TOO_MANY_SUBNETS",),
+            plan_subnets=regional,
+            plan_subnet_limit=1,
+        ),
+        make_app(
+            "app-b2",
+            os="linux",
+            vnet="vnet-b",
+            blockers=("TOO_MANY_SUBNETS",),
+            plan_subnets=regional,
+            plan_subnet_limit=1,
+        ),
+    ]
+    apps[2]["target"] = apps[1]["target"]
+    modes = {a["name"]: a["strategy"]["mode"] for a in run(apps)["apps"]}
+    # vnet-b has more apps, but the plan already integrates vnet-a: that is the one it keeps.
+    assert modes == {"app-a": "in-place", "app-b": "blue-green", "app-b2": "blue-green"}
+
+
+def test_no_new_plan_is_integrated_with_a_subnet_the_old_plan_keeps() -> None:
+    held = f"{vnet_id('vnet-hub')}/subnets/snet-app"
+    target = {
+        "vnet_id": vnet_id("vnet-hub"),
+        "vnet_name": "vnet-hub",
+        "subnet_name": "snet-app",
+        "subnet_id": held,
+        "prefix": "10.0.1.0/26",
+        "new_subnet": False,
+    }
+    app = make_app(
+        "app-a", tags={"criticality": "high"}, target=target, plan_subnets=[held], plan_subnet_limit=2
+    )
+    strategy = app_of(run([app]), "app-a")["strategy"]
+    assert strategy["mode"] == "in-place"
+    assert "multi-plan subnet join" in strategy["reason"]
+
+
 # --- steps per code -----------------------------------------------------------------------------
 
 

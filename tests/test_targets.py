@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import factory as f
+import pytest
 
 from planner.plan.pipeline import run_plan
 
@@ -101,6 +102,38 @@ def test_sizing_uses_autoscale_maximum_and_windows_containers(tmp_path: Path) ->
     # 2 x 10 instances x (1 + 2 container apps) + 5 reserved = 65 -> more than a /26
     assert target["addresses_needed"] == 65
     assert target["prefix"].endswith("/25")
+
+
+@pytest.mark.parametrize(
+    ("capacity", "workers", "autoscale", "instances", "source"),
+    [
+        # Microsoft's GetAppServicePlan.json example: capacity 1, numberOfWorkers 19.
+        (1, 19, None, 19, "properties.numberOfWorkers"),
+        (4, 2, None, 4, "sku.capacity"),
+        (1, 19, 25, 25, "autoscale maximum (as1)"),
+        (3, 3, 3, 3, "autoscale maximum (as1)"),  # a tie names the autoscale maximum
+        (2, 2, None, 2, "sku.capacity"),
+    ],
+)
+def test_sizing_reads_the_largest_instance_count_and_names_it(
+    tmp_path: Path, capacity: int, workers: int, autoscale: int | None, instances: int, source: str
+) -> None:
+    resources = f.replace(f.base_tenant(), f.PLAN_ID, f.plan(capacity=capacity, numberOfWorkers=workers))
+    if autoscale is not None:
+        resources.append(
+            {
+                "id": f"{f.RG}/rg-app/providers/microsoft.insights/autoscalesettings/as1",
+                "type": "microsoft.insights/autoscalesettings",
+                "properties": {
+                    "enabled": True,
+                    "targetResourceUri": f.PLAN_ID,
+                    "profiles": [{"capacity": {"minimum": "1", "maximum": str(autoscale), "default": "1"}}],
+                },
+            }
+        )
+    target = _app(_plan(tmp_path, resources), f.APP_ID)["target"]
+    assert (target["instances"], target["instances_source"]) == (instances, source)
+    assert target["addresses_needed"] == 2 * instances + 5
 
 
 def test_full_vnet_gets_the_smallest_addition_that_overlaps_nothing(tmp_path: Path) -> None:

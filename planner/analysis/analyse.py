@@ -2,7 +2,7 @@
 
 Classification (azure-facts §1.1, §1.3): an app with a `virtualNetworkConnections` entry whose
 `isSwift` is not true uses gateway-required integration; one with `virtualNetworkSubnetId` (or an
-`isSwift` entry) uses regional integration; an app whose connections were read and hold neither
+`isSwift` entry, or a `networkConfig/virtualNetwork` subnet) uses regional integration; an app whose connections were read and hold neither
 uses none; an app whose connections were not read is "unknown" when it could use gateway-required
 integration (Windows or unknown OS on a dedicated tier), else "none".
 """
@@ -16,6 +16,7 @@ from planner.analysis.rules import RULES
 from planner.analysis.rules.base import AppContext, Kind, Status, Verdict
 from planner.analysis.tiers import gateway_possible, tier_from_sku
 from planner.core.ids import norm_id
+from planner.inventory import loader as inv
 from planner.inventory.model import App, AppServicePlan, Integration, Tenant, VnetConnection
 
 
@@ -135,10 +136,22 @@ def classify(
                 "the others are listed in its evidence"
             )
         return Integration.GATEWAY_REQUIRED, gateway[0], None
-    if app.regional_subnet_id or any(not e.gateway_required for e in entries):
+    # Regional by any field that says so: virtualNetworkSubnetId, a regional connection entry, networkConfig.
+    if (
+        app.regional_subnet_id
+        or any(not e.gateway_required for e in entries)
+        or tenant.app_subnet_uses.get(norm_id(app.id))
+    ):
         return Integration.REGIONAL, None, None
     read = tenant.was_read("virtualNetworkConnections", app.id)
     if read is True:
+        note = tenant.gap_note(inv.VNET_CONNECTION) if could_use_gateway(app, plan, os) else None
+        if note:
+            return (
+                Integration.UNKNOWN,
+                None,
+                f"no virtualNetworkConnections entry was read for it, but {note}",
+            )
         return Integration.NONE, None, None
     if not could_use_gateway(app, plan, os):
         return Integration.NONE, None, None
@@ -181,4 +194,4 @@ def run_rules(result: AppResult, *, stage: str) -> None:
     assert result.context is not None
     for rule in RULES:
         if rule.stage == stage:
-            result.verdicts[rule.code] = rule.check(result.context)
+            result.verdicts[rule.code] = rule.decide(result.context)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from planner.analysis.analyse import AppResult
 from planner.analysis.rules import GATEWAY_USES
-from planner.analysis.rules.base import Evidence
+from planner.analysis.rules.base import Evidence, join_reasons
 from planner.core.ids import norm_id
 from planner.gateways.prices import PriceTable, monthly_cost
 from planner.inventory.model import Gateway, Integration, Tenant, VnetConnection
@@ -194,8 +194,8 @@ def analyse_gateways(
             report.reason = f"{len(not_migrated)} dependent(s) have no migration target yet: {', '.join(not_migrated[:5])}"
         elif report.other_uses_weak:
             report.decommission = "verify"
-            report.reason = "weak signs of other users: " + "; ".join(
-                f"{u.code}: {u.note}" for u in report.uses if u.strength == "weak"
+            report.reason = "weak signs of other users: " + join_reasons(
+                *(f"{u.code}: {u.note}" for u in report.uses if u.strength == "weak")
             )
         elif suspects := _unknown_suspects(report, unknown_apps):
             report.decommission = "verify"
@@ -203,10 +203,30 @@ def analyse_gateways(
                 f"{len(suspects)} app(s) with unknown integration share a plan with its dependents and could use "
                 f"it unseen ({', '.join(suspects[:5])}): re-run the scan for them first"
             )
+        elif unseen := _unseen_data(tenant):
+            # Whatever the rest says, a user of the gateway may be in the data that was not read.
+            report.decommission = "verify"
+            report.reason = f"apps or connections that use it may be unseen: {unseen}"
         else:
             report.decommission = "yes"
             report.reason = "only App Service gateway-required apps use it, and the plan moves them all"
     return sorted(reports.values(), key=lambda r: norm_id(r.gateway.id))
+
+
+def _unseen_data(tenant: Tenant) -> str | None:
+    """What of the inventory was not read, or None when it is complete.
+
+    Any gap counts, not only the types that name gateway users (sites, connections, peerings): a
+    gateway deletion cannot be undone, and an incomplete inventory is reason enough to look again.
+    """
+    parts = [gap.describe() for gap in tenant.gaps]
+    parts += [
+        f"subscription {s.get('name') or s.get('id')} was not read ({s.get('reason')})"
+        for s in tenant.failed_subscriptions
+    ]
+    if not parts:
+        return None
+    return join_reasons(*parts) + ". Complete the inventory and plan again"
 
 
 def _unknown_suspects(report: GatewayReport, unknown_apps: list[AppResult]) -> list[str]:

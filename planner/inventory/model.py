@@ -165,6 +165,7 @@ class AppServicePlan:
     reserved: bool | None
     hyper_v: bool | None
     ase_id: str | None
+    number_of_workers: int | None = None  # properties.numberOfWorkers: can differ from sku.capacity
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +250,16 @@ class NetworkConfig:
     id: str
     swift_supported: bool | None
     subnet_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubnetUse:
+    """An app or slot that says it integrates a subnet regionally, and the field that says so."""
+
+    subnet_id: str
+    app_id: str
+    plan_id: str | None  # None: the app is not in the inventory (a connection record names it)
+    field: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +428,43 @@ class Tenant:
     failed: dict[str, dict[str, str]] = field(default_factory=dict)
     failed_subscriptions: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Data that is not all there (pages of longer results, data sets the scan did not finish).
+    gaps: list[inv.Gap] = field(default_factory=list)
+    # lower subnet id -> the apps and slots that say they integrate it (every field that can say so)
+    subnet_uses: dict[str, list[SubnetUse]] = field(default_factory=lambda: defaultdict(list))
+
+    def uses_of(self, subnet_id: str | None) -> list[SubnetUse]:
+        """The apps and slots that name this subnet as their regional integration."""
+        return self.subnet_uses.get(norm_id(subnet_id), [])
+
+    def subnets_of_plan(self, plan_id: str | None) -> list[str]:
+        """Every subnet an app or slot of the plan integrates regionally, by any signal, in id order."""
+        if not plan_id:
+            return []
+        found: dict[str, str] = {}
+        for app in self.apps_by_plan.get(norm_id(plan_id), []):
+            for use in self.app_subnet_uses.get(norm_id(app.id), ()):
+                found.setdefault(norm_id(use.subnet_id), use.subnet_id)
+        return [found[key] for key in sorted(found)]
+
+    # lower app id -> its regional subnet signals (the same records as subnet_uses, by app)
+    app_subnet_uses: dict[str, list[SubnetUse]] = field(default_factory=lambda: defaultdict(list))
+
+    def gaps_for(self, *types: str) -> list[inv.Gap]:
+        """The gaps that may hide resources of any of these (lower-case) types."""
+        return [gap for gap in self.gaps if any(gap.covers(t) for t in types)]
+
+    def gap_note(self, *types: str) -> str | None:
+        """Why data of these types may be missing, naming the files; None when it is complete."""
+        gaps = self.gaps_for(*types)
+        if not gaps:
+            return None
+        return "; ".join(dict.fromkeys(gap.describe() for gap in gaps))  # each said once
+
+    @property
+    def complete(self) -> bool:
+        """Every file and data set holds its whole result, and every subscription was read."""
+        return not self.gaps and not self.failed_subscriptions
 
     def vnet(self, vnet_id: str | None) -> VirtualNetwork | None:
         key = norm_id(vnet_id)
@@ -519,9 +567,41 @@ def build_tenant(raw: inv.RawInventory) -> Tenant:
             subnet_id=reader.text("properties.subnetResourceId"),
         )
         tenant.network_config[norm_id(config.app_id)] = config
+    tenant.gaps = list(raw.gaps)
+    _index_subnet_uses(tenant)
     _read_coverage(tenant)
     raw.release()
     return tenant
+
+
+def _index_subnet_uses(tenant: Tenant) -> None:
+    """Who integrates which subnet, from every field that can say so.
+
+    A site or slot names its subnet in `properties.virtualNetworkSubnetId` (azure-facts §1.3); its
+    `virtualNetworkConnections` list holds a regional entry (`isSwift`, `vnetResourceId` = the subnet,
+    §1.1); `networkConfig/virtualNetwork` holds `subnetResourceId`. The subnet's own data (service
+    association link, IP configurations) is read where the subnet is looked at.
+    """
+
+    def add(subnet_id: str, app_id: str, field_name: str) -> None:
+        app = tenant.apps.get(norm_id(app_id))
+        use = SubnetUse(subnet_id, app.id if app else app_id, app.plan_id if app else None, field_name)
+        if any(u.field == field_name for u in tenant.app_subnet_uses.get(norm_id(app_id), ())):
+            return
+        tenant.subnet_uses[norm_id(subnet_id)].append(use)
+        tenant.app_subnet_uses[norm_id(app_id)].append(use)
+
+    for app in tenant.apps.values():
+        if app.regional_subnet_id:
+            add(app.regional_subnet_id, app.id, "properties.virtualNetworkSubnetId")
+    for entries in tenant.vnet_connections.values():
+        for entry in entries:
+            target = entry.vnet_resource_id or ""
+            if not entry.gateway_required and "/subnets/" in target.lower():
+                add(target, entry.app_id, f"virtualNetworkConnections/{entry.name}.properties.vnetResourceId")
+    for config in tenant.network_config.values():
+        if config.subnet_id and "/subnets/" in config.subnet_id.lower():
+            add(config.subnet_id, config.app_id, "networkConfig/virtualNetwork.properties.subnetResourceId")
 
 
 def _add_subscription(tenant: Tenant, item: Mapping[str, Any]) -> None:
@@ -555,6 +635,7 @@ def _plan(item: Mapping[str, Any], r: _Reader) -> AppServicePlan:
         sku_tier=r.text("sku.tier"),
         capacity=r.number("sku.capacity"),
         maximum_workers=r.number("properties.maximumNumberOfWorkers"),
+        number_of_workers=r.number("properties.numberOfWorkers"),
         reserved=r.flag("properties.reserved"),
         hyper_v=r.flag("properties.hyperV"),
         ase_id=r.text("properties.hostingEnvironmentProfile.id"),
@@ -923,6 +1004,7 @@ def _read_coverage(tenant: Tenant) -> None:
                 else:
                     raise InputError(where, "expected {id, reason}", field=f"arm.{call}.failed[{index}]")
             tenant.failed[call] = reasons
+        _manifest_gaps(tenant, manifest, where)
         if manifest.get("partial") is True:
             tenant.warnings.append(
                 "the scan that wrote this inventory was partial (manifest.json): what it could not read is "
@@ -962,3 +1044,38 @@ def _read_coverage(tenant: Tenant) -> None:
                 "the inventory holds no virtualNetworkConnections: which apps use gateway-required "
                 "integration cannot be told (see docs/inventory.md to add them)"
             )
+
+
+_RESUME = "run `vnet-planner scan --resume` into the same folder"
+
+
+def _manifest_gaps(tenant: Tenant, manifest: Mapping[str, Any], where: str) -> None:
+    """Data sets the scan says it could not read whole (`queries.<name>.status`), and an unfinished scan.
+
+    `scan` writes the manifest with `finished_at: null` while it runs: such a manifest means the scan
+    stopped, and any data set may be missing or short.
+    """
+    queries = manifest.get("queries")
+    if queries is not None and not isinstance(queries, Mapping):
+        raise InputError(where, "expected an object", field="queries")
+    for name, stats in (queries or {}).items():
+        if not isinstance(stats, Mapping):
+            raise InputError(where, "expected an object", field=f"queries.{name}")
+        status = str(stats.get("status") or "ok").lower()
+        error = stats.get("error")
+        if status == "ok" and not error:
+            continue
+        reason = f"the scan's {name} query is {status if status != 'ok' else 'failed'}"
+        if error:
+            reason += f": {error}"
+        types = inv.DATASET_TYPES.get(str(name).lower(), frozenset())
+        tenant.gaps.append(inv.Gap((f"{where} (queries.{name})",), types, reason, _RESUME))
+    if "finished_at" in manifest and manifest.get("finished_at") is None and manifest.get("partial") is True:
+        tenant.gaps.append(
+            inv.Gap(
+                (where,),
+                frozenset(),
+                "the scan that wrote this inventory did not finish (partial, no finished_at)",
+                _RESUME,
+            )
+        )

@@ -17,7 +17,16 @@ from planner.analysis.analyse import AppResult
 from planner.analysis.rules.base import Status, TargetOutcome
 from planner.core.errors import InputError
 from planner.core.ids import norm_id, norm_location
-from planner.inventory.model import AppServicePlan, Subnet, Tenant, VirtualNetwork, id_segment, vnet_of_subnet
+from planner.inventory import loader as inv
+from planner.inventory.model import (
+    AppServicePlan,
+    Subnet,
+    SubnetUse,
+    Tenant,
+    VirtualNetwork,
+    id_segment,
+    vnet_of_subnet,
+)
 from planner.placement import subnets as net
 
 PREFERRED_PREFIXLEN = net.RECOMMENDED_PREFIXLEN  # Microsoft's recommendation (azure-facts §4), defined once
@@ -44,6 +53,8 @@ class Target:
     plan_ids: list[str] = field(default_factory=list)
     app_ids: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    unknown_reason: str | None = None  # the subnet cannot be judged from the data (a reused one it lacks)
+    shared_with: list[str] = field(default_factory=list)  # other plans on it (multi-plan subnet join)
 
     @property
     def subnet_id(self) -> str:
@@ -66,7 +77,9 @@ class Target:
             "addresses_needed": self.addresses_needed,
             "instances": self.instances,
             "instances_source": self.instances_source,
-            "notes": list(self.notes),
+            "notes": list(dict.fromkeys(self.notes)),  # each said once
+            "unknown_reason": self.unknown_reason,
+            "shared_with": list(self.shared_with),
         }
 
 
@@ -138,24 +151,30 @@ def _tenant_ranges(tenant: Tenant) -> list[IPv4Network]:
 def sizing(
     tenant: Tenant, plan: AppServicePlan | None, windows_container_apps: int
 ) -> tuple[int | None, str, int]:
-    """(instances, where that number came from, addresses needed) for a plan's integration subnet."""
-    instances: int | None = None
-    source = "unknown"
+    """(instances, where that number came from, addresses needed) for a plan's integration subnet.
+
+    The largest of `sku.capacity`, `properties.numberOfWorkers` and the plan's autoscale maximum: the
+    two plan fields can disagree (Microsoft's own GetAppServicePlan.json example, azure-rest-api-specs
+    web 2024-04-01, has capacity 1 and numberOfWorkers 19), and a subnet too small for the plan's real
+    instance count fails its scale-out. On a tie the autoscale maximum, then sku.capacity, is named.
+    """
+    candidates: list[tuple[int, str]] = []
     if plan is not None:
         autoscale = tenant.autoscale_max.get(norm_id(plan.id))
         if autoscale is not None:
-            instances, source = autoscale[0], f"autoscale maximum ({autoscale[1].rsplit('/', 1)[-1]})"
-            if plan.capacity and plan.capacity > instances:
-                instances, source = plan.capacity, "sku.capacity"
-        elif plan.capacity:
-            instances, source = plan.capacity, "sku.capacity"
-    if instances is None:
+            candidates.append((autoscale[0], f"autoscale maximum ({autoscale[1].rsplit('/', 1)[-1]})"))
+        if plan.capacity:
+            candidates.append((plan.capacity, "sku.capacity"))
+        if plan.number_of_workers:
+            candidates.append((plan.number_of_workers, "properties.numberOfWorkers"))
+    if not candidates:
         # Not a guess at the instance count: /26 is Microsoft's recommendation when nothing is known.
         return (
             None,
             f"plan not in the inventory: recommended /{PREFERRED_PREFIXLEN}",
             2 ** (32 - PREFERRED_PREFIXLEN),
         )
+    instances, source = max(candidates, key=lambda c: c[0])  # max keeps the first of equal ones
     return instances, source, net.addresses_needed(instances, windows_container_apps)
 
 
@@ -201,6 +220,7 @@ def place_targets(tenant: Tenant, results: list[AppResult]) -> Placement:
     new_vnets: dict[tuple[str, str], list[Target]] = defaultdict(list)
     seen: set[int] = set()
     container = {norm_id(r.app.id): r.container for r in results}  # decided once, in analysis
+    limits = _subnet_limits(results)
     for key, members in sorted(groups.items()):
         first = members[0]
         plan = first.plan
@@ -213,18 +233,27 @@ def place_targets(tenant: Tenant, results: list[AppResult]) -> Placement:
         plan_name = plan.name if plan else first.app.site_name
         if key[0] == "same":
             assert first.context is not None and first.context.vnet is not None
-            target = _same_region(tenant, space, first, first.context.vnet, needed, plan_name, used_names)
+            limit = limits.get(key[1], 2)
+            target = _same_region(
+                tenant, space, first, first.context.vnet, needed, plan_name, used_names, limit
+            )
         else:
             target = _cross_region(tenant, space, first, needed, plan_name, used_names, new_vnets)
         target.instances, target.instances_source = instances, source
         target.addresses_needed = needed if target.new_subnet else target.addresses_needed
+        if not target.new_subnet and not target.shared_with:
+            _judge_sharing(tenant, target, first.app.plan_id, container)
         if plan is not None and plan.id not in target.plan_ids:
             target.plan_ids.append(plan.id)
         for member in members:
             target.app_ids.append(member.app.id)
             placement.by_app[norm_id(member.app.id)] = target
             assert member.context is not None
-            if key[0] == "xr":
+            if target.unknown_reason:
+                if key[0] == "xr":
+                    placement.peer_with[norm_id(member.app.id)] = member.context.vnet_id or ""
+                member.context.target = TargetOutcome(target.vnet_id, None, reason=target.unknown_reason)
+            elif key[0] == "xr":
                 placement.peer_with[norm_id(member.app.id)] = member.context.vnet_id or ""
                 # A new VNet is sized for its subnets, and a reused subnet already exists: space is no issue.
                 member.context.target = TargetOutcome(target.vnet_id, True)
@@ -239,24 +268,41 @@ def place_targets(tenant: Tenant, results: list[AppResult]) -> Placement:
         if id(target) not in seen:  # identity, not equality: two targets may look alike
             seen.add(id(target))
             placement.targets.append(target)
-    _count_plan_subnets(tenant, groups, placement)
+    _count_plan_subnets(tenant, groups, placement, limits)
     return placement
 
 
+def _subnet_limits(results: list[AppResult]) -> dict[str, int]:
+    """Subnets each plan may integrate: one for a Linux plan, two for a Windows plan (azure-facts §2.4).
+
+    A plan is Linux when its `properties.reserved` says so or any app on it is Linux; the rules, the
+    targets and the runbook (through plan.json) all read this one number.
+    """
+    limits: dict[str, int] = {}
+    for result in results:
+        key = norm_id(result.app.plan_id) or norm_id(result.app.id)
+        linux = result.os == "linux" or (result.plan is not None and result.plan.reserved is True)
+        limits[key] = 1 if linux or limits.get(key) == 1 else 2
+    return limits
+
+
 def _count_plan_subnets(
-    tenant: Tenant, groups: dict[tuple[str, ...], list[AppResult]], placement: Placement
+    tenant: Tenant,
+    groups: dict[tuple[str, ...], list[AppResult]],
+    placement: Placement,
+    limits: dict[str, int],
 ) -> None:
-    """Regional integration allows two subnets per Windows plan and one per Linux plan (azure-facts §2.4)."""
+    """The subnets each plan integrates after the move: those of all its apps, regional (by every
+    signal) and gateway-required (their targets). TOO_MANY_SUBNETS and the runbook read the same list."""
     by_plan: dict[str, list[AppResult]] = defaultdict(list)
     for key, members in groups.items():
         by_plan[key[1]].extend(members)
     for plan_key, members in by_plan.items():
-        subnets = {norm_id(s): s for s in _regional_subnets_of_plan(tenant, plan_key)}
+        subnets = {norm_id(s): s for s in tenant.subnets_of_plan(plan_key)}
         for member in members:
             target = placement.by_app[norm_id(member.app.id)]
             subnets.setdefault(norm_id(target.subnet_id), target.subnet_id)
-        plan = members[0].plan
-        limit = 1 if (plan is not None and plan.reserved) else 2
+        limit = limits.get(plan_key, 2)
         for member in members:
             assert member.context is not None and member.context.target is not None
             member.context.target = replace(
@@ -265,19 +311,119 @@ def _count_plan_subnets(
 
 
 def _regional_subnets_of_plan(tenant: Tenant, plan_id: str | None) -> list[str]:
-    if not plan_id:
+    return tenant.subnets_of_plan(plan_id)
+
+
+def _signals(tenant: Tenant, subnet: Subnet | None, subnet_id: str) -> list[str]:
+    """Where the signals of a subnet's use disagree, which said what."""
+    uses = tenant.uses_of(subnet_id)
+    if subnet is None:
         return []
-    found = sorted(
-        {a.regional_subnet_id for a in tenant.apps_by_plan.get(norm_id(plan_id), []) if a.regional_subnet_id}
+    links = ", ".join(subnet.service_association_links)
+    if uses and not subnet.service_association_links:
+        return [
+            f"{subnet.name}: {_named(tenant, uses)}, but the subnet's data shows no service association link"
+        ]
+    if subnet.service_association_links and not uses:
+        return [
+            f"{subnet.name}: its data shows a service association link ({links}), but no app or slot in the "
+            "inventory names it: an app outside the inventory integrates it"
+        ]
+    return []
+
+
+def _named(tenant: Tenant, uses: list[SubnetUse], with_plan: bool = True) -> str:
+    """'app1 (plan plan1) names it in properties.virtualNetworkSubnetId' for the first few apps."""
+    fields: dict[str, list[str]] = {}
+    for use in uses:
+        fields.setdefault(_who(tenant, use) if with_plan else _app_name(tenant, use), []).append(use.field)
+    parts = [f"{who} names it in {', '.join(found)}" for who, found in list(fields.items())[:3]]
+    return "; ".join(parts) + (f" (and {len(fields) - 3} more apps)" if len(fields) > 3 else "")
+
+
+def _app_name(tenant: Tenant, use: SubnetUse) -> str:
+    app = tenant.apps.get(norm_id(use.app_id))
+    return app.name if app else use.app_id
+
+
+def _who(tenant: Tenant, use: SubnetUse) -> str:
+    plan = tenant.plans.get(norm_id(use.plan_id))
+    return f"{_app_name(tenant, use)} (plan {plan.name if plan else (use.plan_id or 'unknown')})"
+
+
+MPSJ_PREFIXLEN = 26  # multi-plan subnet join needs a /26 or larger at GA (azure-facts §4, MPSJ)
+
+
+def _judge_sharing(
+    tenant: Tenant, target: Target, plan_id: str | None, container: dict[str, str | None]
+) -> None:
+    """A reused subnet other plans integrate too: multi-plan subnet join, which the target may use only
+    when every condition of it holds (azure-facts §4, from the MPSJ announcement): every plan in one
+    subscription, the subnet /26 or larger, and room for each plan's doubled instance count (one more
+    address per Windows container app and instance) plus the 5 Azure keeps. Otherwise, or when the data
+    cannot show a condition, the target is unknown with the condition named.
+    """
+    subnet = tenant.subnets.get(norm_id(target.subnet_id))
+    uses = tenant.uses_of(target.subnet_id)
+    others = sorted({norm_id(u.plan_id) for u in uses if norm_id(u.plan_id) != norm_id(plan_id)})
+    if subnet is None or not others:
+        return
+    problems: list[str] = []
+    shares: list[str] = []
+    subscriptions: set[str] = set()
+    total = net.AZURE_RESERVED_ADDRESSES
+    for key in [norm_id(plan_id), *others]:
+        plan = tenant.plans.get(key) if key else None
+        if plan is None:
+            problems.append(
+                f"plan {key or '(of an app outside the inventory)'} is not in the inventory, so its size is unknown"
+            )
+            continue
+        subscriptions.add((plan.subscription_id or id_segment(plan.id, "subscriptions") or "").lower())
+        windows_containers = sum(
+            1 for a in tenant.apps_by_plan.get(key, []) if container.get(norm_id(a.id)) == "windows"
+        )
+        instances, source, _ = sizing(tenant, plan, windows_containers)
+        if instances is None:
+            problems.append(f"plan {plan.name}'s instance count is not in the data")
+            continue
+        total += 2 * instances * (1 + windows_containers)
+        shares.append(
+            f"{plan.name} 2 x {instances} ({source})"
+            + (f" x {1 + windows_containers}" if windows_containers else "")
+        )
+    if len(subscriptions) > 1:
+        problems.append(
+            f"the plans are in {len(subscriptions)} subscriptions; all plans on one subnet must share one"
+        )
+    field_name = "properties.addressPrefix"
+    prefixes = _parse(tenant, subnet.vnet_id, field_name, subnet.prefixes)
+    size = sum(p.num_addresses for p in prefixes)
+    widest = min((p.prefixlen for p in prefixes), default=32)
+    if widest > MPSJ_PREFIXLEN:
+        problems.append(f"it is a /{widest}, and multi-plan subnet join needs a /{MPSJ_PREFIXLEN} or larger")
+    if not problems and total > size:
+        problems.append(
+            f"the plans need {total} addresses ({' + '.join(shares)} + 5 reserved), it has {size}"
+        )
+    names = ", ".join((tenant.plans[k].name if k in tenant.plans else k) or "(unknown plan)" for k in others)
+    head = f"{subnet.name} is shared with plan(s) {names} ({_named(tenant, [u for u in uses if norm_id(u.plan_id) in others])})"
+    target.shared_with = [tenant.plans[k].id if k in tenant.plans else k for k in others]
+    if problems:
+        target.unknown_reason = f"{head}, multi-plan subnet join, but " + "; ".join(problems)
+        target.notes.append(target.unknown_reason)
+        return
+    target.notes.append(
+        f"{head}: multi-plan subnet join, and every condition holds: one subscription, /{widest} "
+        f"(/{MPSJ_PREFIXLEN} or larger), {total} addresses needed ({' + '.join(shares)} + 5 reserved) of {size}"
     )
-    return [s for s in found if s]
 
 
-def _reuse(tenant: Tenant, subnet_id: str) -> Target:
+def _reuse(tenant: Tenant, subnet_id: str, plan_id: str | None = None) -> Target:
     vnet_id = vnet_of_subnet(subnet_id)
     vnet = tenant.vnet(vnet_id)
     subnet = tenant.subnets.get(norm_id(subnet_id))
-    return Target(
+    target = Target(
         vnet_id=vnet.id if vnet else vnet_id,
         vnet_name=vnet.name if vnet else vnet_id.rsplit("/", 1)[-1],
         vnet_resource_group=(vnet.resource_group if vnet else None) or id_segment(vnet_id, "resourceGroups"),
@@ -285,16 +431,39 @@ def _reuse(tenant: Tenant, subnet_id: str) -> Target:
         subnet_name=subnet.name if subnet else subnet_id.rsplit("/", 1)[-1],
         prefix=", ".join(subnet.prefixes) if subnet else None,
         new_subnet=False,
-        notes=[
-            "the plan already integrates this subnet (properties.virtualNetworkSubnetId of its apps): reuse it"
-        ],
     )
+    own = [u for u in tenant.uses_of(subnet_id) if plan_id and norm_id(u.plan_id) == norm_id(plan_id)]
+    if own:
+        target.notes.append(
+            f"the plan already integrates this subnet ({_named(tenant, own, with_plan=False)}): reuse it"
+        )
+    if subnet is None:
+        # The apps say they integrate it, but its size, delegation and use cannot be seen: a guess
+        # here would be the one place the plan advises from nothing.
+        where = (
+            f"VNet {vnet.name} holds no subnet of that name in the data"
+            if vnet
+            else f"VNet {vnet_id} is not in the inventory"
+        )
+        gap = tenant.gap_note(inv.VNET)
+        target.unknown_reason = f"the reused subnet {subnet_id} is not in the inventory ({where})" + (
+            f"; {gap}" if gap else ""
+        )
+        target.notes.append(target.unknown_reason)
+    target.notes += _signals(tenant, subnet, subnet_id)
+    return target
 
 
 def _unused_delegated_subnet(
     tenant: Tenant, space: _Space, vnet: VirtualNetwork, needed: int
-) -> Subnet | None:
-    """A subnet someone already prepared for App Service and nothing uses yet, big enough for the plan."""
+) -> tuple[Subnet | None, list[str]]:
+    """A subnet someone already prepared for App Service and nothing uses yet, big enough for the plan,
+    and notes on delegated subnets passed over because an app names them though their data shows no use.
+
+    In use is any signal: an app or slot naming it (virtualNetworkSubnetId, a regional connection
+    entry, networkConfig), a service association link, IP configurations or private endpoints.
+    """
+    passed: list[str] = []
     for index, subnet in enumerate(vnet.subnets):
         if norm_id(subnet.id) in space.claimed:
             continue
@@ -302,13 +471,19 @@ def _unused_delegated_subnet(
             continue
         if subnet.service_association_links or subnet.ip_configurations or subnet.private_endpoints:
             continue
+        if uses := tenant.uses_of(subnet.id):
+            passed.append(
+                f"{subnet.name} is delegated to Microsoft.Web/serverFarms and its own data shows no use (no service "
+                f"association link), but {_named(tenant, uses)}: it is in use, so it is not reused"
+            )
+            continue
         if subnet.service_endpoint_policies:
             continue  # regional integration does not support service endpoint policies (azure-facts §4)
         field = f"properties.subnets[{index}].properties.addressPrefix"
         size = sum(prefix.num_addresses for prefix in _parse(tenant, vnet.id, field, subnet.prefixes))
         if size >= needed:
-            return subnet
-    return None
+            return subnet, passed
+    return None, passed
 
 
 def _same_region(
@@ -319,11 +494,12 @@ def _same_region(
     needed: int,
     plan_name: str,
     used_names: dict[str, set[str]],
+    limit: int,
 ) -> Target:
     regional = _regional_subnets_of_plan(tenant, first.app.plan_id)
     for subnet_id in regional:
         if norm_id(vnet_of_subnet(subnet_id)) == norm_id(vnet.id):
-            return _reuse(tenant, subnet_id)
+            return _reuse(tenant, subnet_id, first.app.plan_id)
     target = Target(
         vnet_id=vnet.id,
         vnet_name=vnet.name,
@@ -333,25 +509,25 @@ def _same_region(
         prefix=None,
         new_subnet=True,
     )
-    if regional:
-        limit = 1 if first.os == "linux" else 2
-        if len(regional) >= limit:
-            target.notes.append(
-                f"the plan already integrates {len(regional)} other subnet(s); a "
-                f"{'Linux' if limit == 1 else 'Windows'} plan can use {limit}: move those apps too or use a new plan"
-            )
+    if regional and len(regional) >= limit:
+        target.notes.append(
+            f"the plan already integrates {len(regional)} other subnet(s); a "
+            f"{'Linux' if limit == 1 else 'Windows'} plan can use {limit}: move those apps too or use a new plan"
+        )
     if any(":" in prefix for prefix in vnet.address_prefixes):
         # VNI-DOC (2023) lists an IPv4-only VNet as a requirement; later texts drop it (azure-facts §4).
         target.notes.append(
             "the VNet also has IPv6 address space: older docs required IPv4-only, verify first"
         )
-    empty = _unused_delegated_subnet(tenant, space, vnet, needed)
+    empty, passed = _unused_delegated_subnet(tenant, space, vnet, needed)
+    target.notes += passed
     if empty is not None:
         space.claimed.add(norm_id(empty.id))
-        reused = _reuse(tenant, empty.id)
+        reused = _reuse(tenant, empty.id, first.app.plan_id)
         reused.notes = [
             f"{empty.name} ({', '.join(empty.prefixes)}) is delegated to Microsoft.Web/serverFarms and unused "
-            f"(no service association link, no IP configurations): reuse it; it holds the {needed} addresses needed",
+            "(no app or slot names it, no service association link, no IP configurations, no private endpoints): "
+            f"reuse it; it holds the {needed} addresses needed",
             *target.notes,
         ]
         return reused
@@ -394,7 +570,7 @@ def _cross_region(
     for subnet_id in _regional_subnets_of_plan(tenant, first.app.plan_id):
         vnet = tenant.vnet(vnet_of_subnet(subnet_id))
         if vnet is not None and norm_location(vnet.location) == region:
-            return _reuse(tenant, subnet_id)
+            return _reuse(tenant, subnet_id, first.app.plan_id)
     subscription = first.app.subscription_id or ""
     resource_group = (first.plan.resource_group if first.plan else None) or first.app.resource_group
     prefixlen = net.prefixlen_for(needed)

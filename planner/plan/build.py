@@ -68,6 +68,8 @@ def build_plan(
             "retirement_date": RETIREMENT_DATE.isoformat(),
             "days_left": (RETIREMENT_DATE - today).days,
             **_summary(apps, gateway_dicts, targets),
+            # Which files hold only part of their result (details: inventory.incomplete).
+            "incomplete_files": sorted({file for gap in tenant.gaps for file in gap.files}),
             "scope": scoping.summary(len(results) - len(in_scope), len(gateways) - len(gateway_dicts)),
         },
         "subscriptions": _subscriptions(tenant),
@@ -293,6 +295,10 @@ def _context(tenant: Tenant, result: AppResult, gateway: GatewayReport | None) -
             for r in ctx.connection.routes
             if (r.route_type or "").upper() != "DEFAULT"
         ],
+        # The subnets the plan integrates today (every app and slot of it, every signal), and how many
+        # it may: the runbook splits a plan from the same facts TOO_MANY_SUBNETS judged.
+        "plan_subnets": tenant.subnets_of_plan(app.plan_id),
+        "plan_subnet_limit": ctx.target.plan_subnet_limit if ctx.target else None,
     }
 
 
@@ -408,7 +414,9 @@ def _subnet_dict(target: Any) -> dict[str, Any]:
         "instances": target.instances,
         "instances_source": target.instances_source,
         "address_space_addition": target.address_space_addition,
-        "notes": list(target.notes),
+        "notes": list(dict.fromkeys(target.notes)),
+        "unknown_reason": target.unknown_reason,
+        "shared_with": list(target.shared_with),
     }
 
 
@@ -424,6 +432,9 @@ def _inventory_dict(tenant: Tenant) -> dict[str, Any]:
         "duplicates_merged": raw.duplicates_merged,
         "manifest": raw.manifest is not None,
         "failed_subscriptions": list(tenant.failed_subscriptions),
+        # Files and data sets that hold part of a longer result (docs/inventory.md "Completeness").
+        "complete": tenant.complete,
+        "incomplete": [gap.as_dict() for gap in tenant.gaps],
         "gateway_ids": sorted(g.id for g in tenant.gateways.values()),  # every one read: diff tells
         # a gateway no app uses any more (still here, still billed) from one that was deleted
         "warnings": list(tenant.warnings),

@@ -47,9 +47,31 @@ def subscription_label(labels: dict[str, str], subscription_id: Any, name: Any =
     return labels.get(key) or str(name or subscription_id or "")
 
 
-def governance_lines(plan: Mapping[str, Any]) -> list[str]:
-    """Scope, suppressions and burndown since a previous plan, as plain sentences (empty when unused)."""
-    lines = []
+def completeness_lines(plan: Mapping[str, Any]) -> list[str]:
+    """Which inventory files hold only part of their result, and how to fetch the rest (empty when complete)."""
+    gaps = [g for g in (plan.get("inventory") or {}).get("incomplete") or () if isinstance(g, Mapping)]
+    if not gaps:
+        return []
+    files = sorted({str(f) for g in gaps for f in g.get("files") or ()})
+    lines = [
+        f"INCOMPLETE INVENTORY: {len(files)} file(s) or data set(s) hold only part of their result. Verdicts that "
+        "rest on what they would add are unknown, and no gateway is marked for deletion until they are complete."
+    ]
+    for gap in gaps:
+        types = ", ".join(gap.get("types") or ()) or "resources of any type"
+        lines.append(
+            f"Incomplete: {', '.join(gap.get('files') or ())}: {gap.get('reason')}, so {types} may be missing. "
+            f"To complete it: {gap.get('remedy')}."
+        )
+    return lines
+
+
+def governance_lines(plan: Mapping[str, Any], *, completeness: bool = True) -> list[str]:
+    """Completeness, scope, suppressions and burndown since a previous plan, as plain sentences (empty when unused).
+
+    `completeness=False` leaves out `completeness_lines`, for a renderer that shows them on their own.
+    """
+    lines = completeness_lines(plan) if completeness else []
     summary = plan.get("summary") or {}
     scope = summary.get("scope") or {}
     filters = [f"--include {t}" for t in scope.get("include") or ()] + [

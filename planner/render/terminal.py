@@ -11,7 +11,12 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from planner.render.common import governance_lines, subscription_label, subscription_labels
+from planner.render.common import (
+    completeness_lines,
+    governance_lines,
+    subscription_label,
+    subscription_labels,
+)
 
 
 def _named(name: str | None, sub_id: str | None) -> str:
@@ -35,6 +40,9 @@ def print_summary(plan: dict[str, Any], console: Console, written: Sequence[Path
             title="vnet-planner",
         )
     )
+    # Before any number: what follows rests on an inventory that lacks part of its data.
+    for line in completeness_lines(plan):
+        console.print(escape(line), style="bold red", highlight=False)
     apps = Table(title="Apps and slots", show_header=True, header_style="bold")
     for column in (
         "total",
@@ -99,7 +107,7 @@ def print_summary(plan: dict[str, Any], console: Console, written: Sequence[Path
                 style="yellow",
                 highlight=False,
             )
-    for line in governance_lines(plan):
+    for line in governance_lines(plan, completeness=False):
         console.print(escape(line), highlight=False)
     inventory = plan["inventory"]
     if inventory["skipped"]:

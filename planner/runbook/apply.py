@@ -135,6 +135,9 @@ def apply_runbook(
     plan_leaves: dict[str, bool] = defaultdict(lambda: True)
     for app in movers:
         plan_leaves[_plan_key(app)] &= strategies[app.id.lower()].mode == "blue-green"
+    for app in everyone:  # apps this runbook does not move (regional, none, unknown) keep their plan
+        if app.integration != "gateway-required":
+            plan_leaves[_plan_key(app)] = False
     slots_of = _slots_by_site(everyone)
     services_of = _subnet_services(movers)
     codes: Mapping[str, Any] = plan.get("codes") or {}
@@ -252,6 +255,28 @@ def choose_strategies(movers: Sequence[AppFacts], everyone: Sequence[AppFacts]) 
         moved, stays = _split_plan(members)
         split.update(moved)
         kept.update(stays)
+    for key, members in by_plan.items():
+        if key in blue_green and (clash := _held_targets(members, split)):
+            # A new plan would join a subnet the old one integrates until the switch: two plans share a
+            # subnet only by multi-plan subnet join, which this plan does not assume (azure-facts §4).
+            note = (
+                f" A new plan cannot be integrated with {clash} from the start: plan {members[0].plan_name} "
+                "integrates it today and keeps serving from it until traffic switches, and two plans share a subnet "
+                "only with multi-plan subnet join."
+            )
+            if any("PLAN_UNSUPPORTED" in a.blockers for a in members):
+                blue_green[key] += (
+                    note + " Give the new plan its own subnet (or check that both plans fit it)."
+                )
+            else:
+                del blue_green[key]
+                for app in members:
+                    if app.id.lower() not in split:
+                        kept[app.id.lower()] = (
+                            kept.get(app.id.lower(), "")
+                            + note
+                            + " So the move is in place, with its short outage."
+                        ).strip()
     moving_sites = {a.site_id.lower() for a in movers if not a.slot}
     slots_of = _slots_by_site(everyone)
 
@@ -287,25 +312,53 @@ def choose_strategies(movers: Sequence[AppFacts], everyone: Sequence[AppFacts]) 
     return out
 
 
+def _held_targets(members: Sequence[AppFacts], split: Mapping[str, tuple[str, str]]) -> str | None:
+    """The subnets the plan integrates today that its staying apps target, named; None when there is none."""
+    held = {s.lower() for s in members[0].plan_subnets}
+    names = sorted(
+        {
+            resolve_place(a).subnet_name
+            for a in members
+            if a.id.lower() not in split and resolve_place(a).subnet_id.lower() in held
+        }
+    )
+    return ", ".join(names) or None
+
+
 def _split_plan(members: Sequence[AppFacts]) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
-    """TOO_MANY_SUBNETS: the plan keeps the subnets most of its apps use; the others move to a plan per subnet.
+    """TOO_MANY_SUBNETS: the plan keeps the subnets it already integrates, then those most of its moving
+    apps target, up to its limit; the apps that target any other subnet move to a new plan per subnet.
 
     Regional integration gives a Windows plan two subnets and a Linux plan one (azure-facts §2.4), where
-    gateway-required reached up to five VNets.
+    gateway-required reached up to five VNets. A plan's subnets are those of all its apps, regional and
+    gateway-required (apps[].context.plan_subnets, the list the rule counted): the regional ones stay, as
+    this runbook does not move the apps on them.
     """
     if not any("TOO_MANY_SUBNETS" in a.blockers for a in members):
         return {}, {}
     by_subnet: dict[str, list[AppFacts]] = defaultdict(list)
     for app in members:
         by_subnet[resolve_place(app).subnet_id.lower()].append(app)
-    limit = 1 if any(a.is_linux for a in members) else 2
-    keep = sorted(by_subnet, key=lambda s: (-len(by_subnet[s]), s))[:limit]
-    plan = members[0].plan_name or "the plan"
-    kept_vnets = ", ".join(sorted({resolve_place(by_subnet[s][0]).vnet_name for s in keep}))
-    vnets = sorted({resolve_place(a).vnet_name for a in members})
+    first = members[0]
+    limit = first.plan_subnet_limit or (1 if any(a.is_linux for a in members) else 2)
+    current = list(dict.fromkeys(s.lower() for s in first.plan_subnets))
+    keep = current[:limit]
+    for subnet in sorted(by_subnet, key=lambda s: (-len(by_subnet[s]), s)):
+        if subnet not in keep and len(keep) < limit:
+            keep.append(subnet)
+    plan = first.plan_name or "the plan"
+    names = {s: _vnet_name_of(s) for s in [*current, *by_subnet]}
+    kept_vnets = ", ".join(sorted({names[s] for s in keep})) or "none"
+    vnets = sorted({names[s] for s in [*current, *by_subnet]})
+    today = (
+        f" It already integrates {len(current)} subnet{'s' * (len(current) != 1)} regionally "
+        f"({', '.join(sorted({names[s] for s in current}))}), which its regional apps keep."
+        if current
+        else ""
+    )
     head = (
         f"TOO_MANY_SUBNETS: the apps of plan {plan} reach {len(vnets)} VNets ({', '.join(vnets)}), and regional "
-        f"integration gives a {'Linux' if limit == 1 else 'Windows'} plan {limit} subnet{'s' * (limit > 1)}."
+        f"integration gives a {'Linux' if limit == 1 else 'Windows'} plan {limit} subnet{'s' * (limit > 1)}.{today}"
     )
     moved: dict[str, tuple[str, str]] = {}
     stays: dict[str, str] = {}
@@ -326,6 +379,12 @@ def _split_plan(members: Sequence[AppFacts]) -> tuple[dict[str, tuple[str, str]]
         for app in apps:
             moved[app.id.lower()] = (new, reason)
     return moved, stays
+
+
+def _vnet_name_of(subnet_id: str) -> str:
+    """'.../virtualNetworks/vnet-a/subnets/s' -> 'vnet-a'."""
+    head, _, _ = subnet_id.rpartition("/subnets/")
+    return head.rsplit("/", 1)[-1] or subnet_id
 
 
 def _blue_green_reason(members: Sequence[AppFacts]) -> str | None:
@@ -775,6 +834,8 @@ def _data_warnings(movers: Sequence[AppFacts], dict_of: Mapping[str, Mapping[str
             out.append(
                 f"{app.name}: {reason}; its steps use named placeholders, which stop the scripts until filled in."
             )
+        elif app.target is not None and app.target.unknown_reason:
+            out.append(f"{app.name}: {app.target.unknown_reason}; check that subnet before its steps run.")
         if app.readiness not in READINESS_RANK:
             out.append(f"{app.name}: readiness unknown; scheduled with the plans that need work.")
         if app.is_windows_container and "KEYVAULT_REFERENCES" in app.limitations:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from planner.analysis.rules import access, app, network
 from planner.analysis.rules.base import GatewayUse, Kind, Rule
+from planner.inventory import loader as inv
 
 # Microsoft Learn pages the codes rest on (azure-facts.md source keys GW-DOC, VNI-DOC, MIG-DOC).
 GW_DOC = "https://learn.microsoft.com/azure/app-service/configure-gateway-required-vnet-integration"
@@ -73,6 +74,7 @@ RULES: tuple[Rule, ...] = (
         fails_today=True,
         reaches_on_premises=True,
         learn=GW_DOC,
+        reads=(inv.GATEWAY, inv.CONNECTION),
     ),
     Rule(
         "COEXISTENCE",
@@ -84,6 +86,7 @@ RULES: tuple[Rule, ...] = (
         fix="Move to regional integration; the VPN gateway may still be needed for site-to-site failover.",
         fails_today=True,
         learn=GW_DOC,
+        reads=(inv.GATEWAY,),
     ),
     Rule(
         "LINUX",
@@ -118,6 +121,7 @@ RULES: tuple[Rule, ...] = (
         "resource's virtual network rules before switching.",
         needs_work=True,
         learn=VNI_DOC,
+        reads=(inv.NETWORK_RULED, inv.VAULT),
     ),
     Rule(
         "KEYVAULT_REFERENCES",
@@ -130,6 +134,7 @@ RULES: tuple[Rule, ...] = (
         "private endpoint; check keyVaultReferenceIdentity has access.",
         needs_work=True,
         learn=VNI_DOC,
+        reads=(inv.KV_REFERENCE,),
     ),
     Rule(
         "CROSS_REGION",
@@ -182,6 +187,7 @@ RULES: tuple[Rule, ...] = (
         runbook_resolves=True,
         lead_days=10,
         learn=VNI_DOC,
+        reads=(inv.SITE, inv.SLOT, inv.VNET_CONNECTION),
     ),
     Rule(
         "PLAN_UNSUPPORTED",

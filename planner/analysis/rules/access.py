@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from planner.analysis.rules.base import AppContext, Evidence, Verdict, no, unknown, yes
+from planner.analysis.rules.base import AppContext, Evidence, Verdict, join_reasons, no, unknown, yes
 from planner.core.ids import norm_id
+from planner.inventory import loader as inv
 
 
 def check_service_endpoints(ctx: AppContext) -> Verdict:
@@ -48,6 +49,7 @@ def check_keyvault_references(ctx: AppContext) -> Verdict:
         )
     evidence: list[Evidence] = []
     missing: list[str] = []
+    vault_unseen = False
     for reference in ctx.tenant.kv_references.get(norm_id(ctx.app.id), []):
         if not reference.vault_name:
             missing.append(f"setting {reference.setting} names no vault")
@@ -55,6 +57,7 @@ def check_keyvault_references(ctx: AppContext) -> Verdict:
         vault = ctx.tenant.vaults_by_name.get(reference.vault_name.lower())
         if vault is None:
             missing.append(f"vault {reference.vault_name} is not in the inventory")
+            vault_unseen = True
             continue
         if vault.restricted is None:
             missing.append(f"vault {vault.name} has no network settings in the data")
@@ -73,5 +76,5 @@ def check_keyvault_references(ctx: AppContext) -> Verdict:
     if evidence:
         return yes(*evidence)
     if missing:
-        return unknown("; ".join(missing))
+        return unknown(join_reasons(*missing, ctx.tenant.gap_note(inv.VAULT) if vault_unseen else None))
     return no()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from planner.analysis.rules.base import AppContext, Evidence, Verdict, no, unknown, yes
+from planner.analysis.rules.base import AppContext, Evidence, Verdict, join_reasons, no, unknown, yes
 from planner.analysis.tiers import NO_REGIONAL_TIERS, REGIONAL_TIERS, SWIFT_CHECK_TIERS, tier_from_sku
+from planner.inventory import loader as inv
 
 
 def check_linux(ctx: AppContext) -> Verdict:
@@ -45,7 +46,12 @@ def check_plan_unsupported(ctx: AppContext) -> Verdict:
     """
     tier, resource, field = tier_of(ctx)
     if tier is None:
-        return unknown(f"the plan {ctx.app.plan_id or '(none)'} is not in the inventory")
+        return unknown(
+            join_reasons(
+                f"the plan {ctx.app.plan_id or '(none)'} is not in the inventory",
+                ctx.tenant.gap_note(inv.PLAN),
+            )
+        )
     lowered = tier.lower()
     if lowered in NO_REGIONAL_TIERS:
         return yes(Evidence("PLAN_UNSUPPORTED", resource, field, tier))

@@ -70,6 +70,11 @@ def yes(*evidence: Evidence) -> Verdict:
     return Verdict(Status.YES, tuple(evidence))
 
 
+def join_reasons(*reasons: str | None) -> str:
+    """Reasons joined with "; ", each said once (in the order first given)."""
+    return "; ".join(dict.fromkeys(r for r in reasons if r))
+
+
 @dataclass(frozen=True, slots=True)
 class TargetOutcome:
     """What placement found for the app's target VNet; NO_SUBNET_SPACE reads it."""
@@ -153,6 +158,23 @@ class Rule:
     # On-premises is reached through the integrated VNet's gateway: a new VNet must peer with gateway transit.
     # (COEXISTENCE does not carry it: an ExpressRoute gateway beside the VPN one always raises EXPRESSROUTE too.)
     reaches_on_premises: bool = False
+    # Inventory types (planner.inventory.loader) whose absence the check's "no" reads as a fact (no
+    # ExpressRoute connection, no locked resource): when the inventory holds only part of one of them,
+    # that "no" turns "unknown", naming the incomplete file. A check that reads absence only in some
+    # cases (the VNet or gateway not found) says so itself, with `tenant.gap_note`.
+    reads: tuple[str, ...] = ()
+
+    def decide(self, ctx: AppContext) -> Verdict:
+        """The check's verdict, made "unknown" where it rests on data the inventory holds only part of."""
+        verdict = self.check(ctx)
+        note = ctx.tenant.gap_note(*self.reads) if self.reads else None
+        if note is None:
+            return verdict
+        if verdict.status == Status.NO:
+            return unknown(f"nothing in the data read says so, but {note}")
+        if verdict.status == Status.UNKNOWN:
+            return unknown(join_reasons(verdict.reason, note))
+        return verdict
 
     @property
     def finds(self) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from planner.analysis.rules.base import AppContext, Evidence, Verdict, no, unknown, yes
+from planner.analysis.rules.base import AppContext, Evidence, Verdict, join_reasons, no, unknown, yes
 from planner.core.ids import norm_id, norm_location
+from planner.inventory import loader as inv
 
 _RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
@@ -20,8 +21,17 @@ def _missing_vnet(ctx: AppContext) -> Verdict:
         return unknown("classic VNets and their gateways are not in Resource Manager data")
     sub = (ctx.vnet_id or "").split("/")[2] if (ctx.vnet_id or "").count("/") > 2 else "?"
     return unknown(
-        f"VNet {ctx.vnet_id} is not in the inventory (subscription {sub} not scanned or not readable)"
+        join_reasons(
+            f"VNet {ctx.vnet_id} is not in the inventory (subscription {sub} not scanned or not readable)",
+            ctx.tenant.gap_note(inv.VNET),
+        )
     )
+
+
+def _no_gateway(ctx: AppContext, verdict: Verdict) -> Verdict:
+    """A verdict drawn from finding no VPN gateway in the VNet: unknown while the gateway data is partial."""
+    note = ctx.tenant.gap_note(inv.GATEWAY)
+    return unknown(f"no VPN gateway was found in the VNet, but {note}") if note else verdict
 
 
 def check_expressroute(ctx: AppContext) -> Verdict:
@@ -129,14 +139,17 @@ def check_gateway_not_found(ctx: AppContext) -> Verdict:
         return _missing_vnet(ctx)
     vpn = [g for g in ctx.gateways if g.is_vpn]
     if not vpn:
-        return yes(
-            Evidence(
-                "GATEWAY_NOT_FOUND",
-                ctx.vnet.id,
-                "subnets/GatewaySubnet",
-                "no VPN gateway",
-                note="no virtualNetworkGateways of type Vpn has an ip configuration in this VNet",
-            )
+        return _no_gateway(
+            ctx,
+            yes(
+                Evidence(
+                    "GATEWAY_NOT_FOUND",
+                    ctx.vnet.id,
+                    "subnets/GatewaySubnet",
+                    "no VPN gateway",
+                    note="no virtualNetworkGateways of type Vpn has an ip configuration in this VNet",
+                )
+            ),
         )
     gateway = ctx.vpn_gateway
     assert gateway is not None
@@ -174,7 +187,7 @@ def check_p2s_pool(ctx: AppContext) -> Verdict:
     gateway = ctx.vpn_gateway
     if gateway is None:
         # No VPN gateway in a known VNet: there is no pool to be wrong (GATEWAY_NOT_FOUND says so).
-        return _missing_vnet(ctx) if _vnet_unseen(ctx) else no()
+        return _missing_vnet(ctx) if _vnet_unseen(ctx) else _no_gateway(ctx, no())
     if not gateway.p2s_pools:
         return unknown(f"gateway {gateway.name} has no vpnClientAddressPool in the data")
     bad = [p for p in gateway.p2s_pools if is_rfc1918(p) is False]

@@ -57,6 +57,7 @@ class Target:
     peer_with: str | None
     address_space_addition: str | None
     instances: int | None
+    unknown_reason: str | None = None  # the data cannot tell whether this subnet can be used
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> Target | None:
@@ -77,6 +78,7 @@ class Target:
             peer_with=_str(d.get("peer_with")),
             address_space_addition=_str(d.get("address_space_addition")),
             instances=instances if isinstance(instances, int) and instances > 0 else None,
+            unknown_reason=_str(d.get("unknown_reason")),
         )
 
 
@@ -160,6 +162,10 @@ class AppFacts:
     plan_routes: tuple[PlanRoute, ...]
     target: Target | None
     scm_host: str | None = None  # the Kudu host as the app reports it (hostNameSslStates, Repository)
+    # The subnets the app's plan integrates today (all its apps, every signal), and how many it may;
+    # empty and None in plans written before they were recorded.
+    plan_subnets: tuple[str, ...] = ()
+    plan_subnet_limit: int | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> AppFacts:
@@ -233,6 +239,10 @@ class AppFacts:
                 _route(r) for r in ctx.get("plan_routes") or () if isinstance(r, Mapping | str)
             ),
             target=Target.from_dict(d.get("target")),
+            plan_subnets=_strs(ctx.get("plan_subnets")),
+            plan_subnet_limit=limit
+            if isinstance(limit := ctx.get("plan_subnet_limit"), int) and limit > 0
+            else None,
         )
 
     @property
