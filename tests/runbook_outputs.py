@@ -106,7 +106,8 @@ def script_commands(out: Outputs, subscription: str) -> Iterator[Emitted]:
                 elif stripped.startswith("say '$ az "):
                     yield Emitted(tuple(shlex.split(shlex.split(stripped)[1][2:])), where)
                 elif stripped.startswith("az account show"):
-                    command = stripped.split(">")[0].replace('"$sub"', subscription)  # without its redirection
+                    # without its redirection
+                    command = stripped.split(">")[0].replace('"$sub"', subscription)
                     yield Emitted(tuple(shlex.split(command)), where)
             else:
                 if stripped.startswith("Invoke-Az "):
