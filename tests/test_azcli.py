@@ -26,11 +26,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from runbook_outputs import ROOT, bare_commands, outputs, plan_commands, script_commands, steps
+from runbook_outputs import ROOT, bare_commands, outputs, plan_commands, script_commands, steps, text_commands
 from test_runbook import SUB, make_app, make_gateway, make_plan
 
 from planner.runbook.apply import apply_runbook
-from planner.runbook.steps.step import AZURE_CLI_VERSION, PLACEHOLDER_WHY, WEB_API
+from planner.runbook.steps.step import AZURE_CLI_VERSION, PLACEHOLDER_WHY, WEB_API, placeholders
 
 AZCLI_PYTHON = ROOT / ".venv-azcli" / "bin" / "python"
 CHECKER = Path(__file__).parent / "azcli" / "check.py"
@@ -267,6 +267,20 @@ def test_the_scripts_run_and_print_exactly_the_plans_commands(checked: dict[str,
         assert e.argv in in_plans, f"{e.where}: {shlex.join(e.argv)} is not a command of the plan"
     wheres = {e.where.split()[-1].rsplit(".", 1)[-1] for e in checked["emitted"]}
     assert {"sh", "ps1", "commands", "validation", "rollback"} <= wheres
+
+
+def test_every_placeholder_says_where_its_value_comes_from() -> None:
+    for out in outputs():
+        for step in steps(out.plan):
+            for found in placeholders(" ".join(step["commands"])):
+                assert found in PLACEHOLDER_WHY, (out.name, step["title"], found)
+                assert step["manual"] and PLACEHOLDER_WHY[found] in (step["notes"] or ""), (
+                    out.name,
+                    step["title"],
+                )
+            for field in ("validation", "rollback"):
+                for found in placeholders(" ".join(text_commands(step.get(field)))):
+                    assert found in PLACEHOLDER_WHY, (out.name, step["title"], field, found)
 
 
 def test_commands_in_validation_and_rollback_texts_are_in_backticks() -> None:
