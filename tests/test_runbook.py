@@ -261,7 +261,7 @@ def test_plan_unsupported_moves_blue_green_to_a_premiumv3_plan_scaled_back() -> 
     scale = index(moved, "appservice plan update")
     new_app = index(moved, "webapp create")
     switch = next(s["order"] for s in moved["steps"] if s["phase"] == "switch")
-    retire = index(moved, "resource delete")
+    retire = index(moved, "--method delete")
     assert create < scale < new_app < switch < retire
     assert any("--sku P1V3" in c for c in commands(moved))
     assert any("--sku S1" in c for c in commands(moved))
@@ -454,8 +454,9 @@ def test_no_new_plan_is_integrated_with_a_subnet_the_old_plan_keeps() -> None:
 def test_in_place_cutover_deletes_the_connection_by_id_then_connects_with_ids() -> None:
     plan = run([make_app("app-a")])
     app = app_of(plan, "app-a")
-    delete = next(c for c in commands(app) if c.startswith("az resource delete"))
-    assert delete.endswith("/sites/app-a/virtualNetworkConnections/vnet-hub")
+    delete = next(c for c in commands(app) if c.startswith("az rest --method delete"))
+    # An explicit api-version: `az resource delete` would look one up from the provider first.
+    assert delete.endswith("/sites/app-a/virtualNetworkConnections/vnet-hub?api-version=2024-11-01'")
     add = next(c for c in commands(app) if "vnet-integration add" in c)
     assert f"--vnet {vnet_id('vnet-hub')}" in add
     assert f"--subnet {vnet_id('vnet-hub')}/subnets/snet-appsvc-asp-one" in add
@@ -463,7 +464,7 @@ def test_in_place_cutover_deletes_the_connection_by_id_then_connects_with_ids() 
     # `vnet-integration remove` only removes regional integration: it appears in the rollback alone.
     forward = [c for s in app["steps"] if s["phase"] != "rollback" for c in s["commands"]]
     assert not any("vnet-integration remove" in c for c in forward)
-    assert index(app, "subnet create") < index(app, "resource delete") < index(app, "vnet-integration add")
+    assert index(app, "subnet create") < index(app, "--method delete") < index(app, "vnet-integration add")
 
 
 def test_every_step_has_validation_and_rollback_and_numbers_from_one() -> None:
@@ -539,7 +540,7 @@ def test_service_endpoints_go_on_the_new_subnet_and_every_resource_admits_it() -
     assert "--account-name stdata" in rule and "-g rg-data" in rule and "snet-appsvc-asp-one" in rule
     unknown = next(s for s in moved["steps"] if "bar1" in s["title"])
     assert unknown["manual"] and odd in unknown["commands"][0]
-    assert index(moved, "network-rule add") < index(moved, "resource delete")
+    assert index(moved, "network-rule add") < index(moved, "--method delete")
     kudu = next(s for s in moved["steps"] if "Kudu" in s["title"])
     assert "tcpping stdata.blob.core.windows.net:443" in kudu["validation"]
 
@@ -601,8 +602,8 @@ def test_routing_follows_route_all_and_public_routes(
     route_all: bool, routes: list[Any], expected: str
 ) -> None:
     plan = run([make_app("app-a", route_all=route_all, plan_routes=routes)])
-    routing = next(c for c in commands(app_of(plan, "app-a")) if "outboundVnetRouting" in c)
-    assert routing.endswith(f"applicationTraffic={expected}")
+    routing = next(c for c in commands(app_of(plan, "app-a")) if "--vnet-route-all-enabled" in c)
+    assert f"--vnet-route-all-enabled {expected} " in routing
 
 
 def test_dns_is_only_checked_when_the_app_stays_in_its_vnet() -> None:
@@ -627,7 +628,7 @@ def test_firewall_step_names_the_pool_and_the_new_range() -> None:
     plan = run([make_app("app-a")])
     step = next(s for s in app_of(plan, "app-a")["steps"] if s["phase"] == "firewall")
     assert "172.16.0.0/24" in step["title"] and "10.0.4.0/26" in step["title"] and step["manual"]
-    assert step["order"] < index(app_of(plan, "app-a"), "resource delete")
+    assert step["order"] < index(app_of(plan, "app-a"), "--method delete")
 
 
 def test_rollback_recreates_the_connection_with_the_put_shape_until_the_deadline() -> None:
@@ -639,6 +640,12 @@ def test_rollback_recreates_the_connection_with_the_put_shape_until_the_deadline
     assert '"vnetResourceId"' in put and vnet_id("vnet-hub") in put
     assert any("gateways/primary" in c and "vpnPackageUri" in c for c in rollback["commands"])
     assert any("root-cert create" in c for c in rollback["commands"])
+    # The package App Service takes comes from generatevpnclientpackage, which the CLI calls only with --use-legacy.
+    assert any("vpn-client generate" in c and "--use-legacy true" in c for c in rollback["commands"])
+    cert = next(c for c in rollback["commands"] if "root-cert create" in c)
+    # a file path, not the pasted blob
+    assert "--public-cert-data '<CERT_FILE_FROM_PREVIOUS_COMMAND>'" in cert
+    assert "base64 -d" in rollback["notes"]
 
 
 def test_gateway_not_found_has_no_rollback_path() -> None:

@@ -140,16 +140,17 @@ def test_execute_runs_in_order_stops_at_manual_steps_and_resumes(
     assert calls(fake_az)[0][:2] == ["account", "show"]
     done = step_calls(fake_az)
     assert done[-1][:4] == ["network", "vnet", "subnet", "create"]
-    assert not any(c[:2] == ["resource", "delete"] for c in done)  # the cutover waits for the firewall change
+    # the cutover waits for the firewall change
+    assert not any(c[:3] == ["rest", "--method", "delete"] for c in done)
 
     second = bash(script, "--execute", "--from", str(firewall + 1), env=fake_az)
     assert second.returncode == EXIT_MANUAL  # the Kudu test is done by a person
     after = step_calls(fake_az)[len(done) :]
-    delete = next(i for i, c in enumerate(after) if c[:2] == ["resource", "delete"])
+    delete = next(i for i, c in enumerate(after) if c[:3] == ["rest", "--method", "delete"])
     add = next(i for i, c in enumerate(after) if c[:3] == ["webapp", "vnet-integration", "add"])
-    routing = next(i for i, c in enumerate(after) if c[:2] == ["resource", "update"])
+    routing = next(i for i, c in enumerate(after) if c[:3] == ["webapp", "config", "set"])
     assert delete < add < routing
-    assert after[delete][3].endswith("/sites/app-a/virtualNetworkConnections/vnet-hub")
+    assert after[delete][4].endswith("/sites/app-a/virtualNetworkConnections/vnet-hub?api-version=2024-11-01")
     # Arguments arrive as single words, JSON-free queries and ids intact.
     assert after[add][after[add].index("--subnet") + 1].endswith("/subnets/snet-appsvc-asp-one")
 

@@ -20,9 +20,10 @@ from planner.runbook.steps.facts import AppFacts, PlanRoute
 from planner.runbook.steps.network import network_steps, restricted_vaults
 from planner.runbook.steps.place import Place, Subject, resolve_place
 from planner.runbook.steps.resources import test_endpoint
-from planner.runbook.steps.step import Step, arm_url, az
+from planner.runbook.steps.step import WEB_API, Step, arm_url, az, shown
 
 WEB_API_BICEP = "2024-11-01"
+KEYVAULT_API = "2024-11-01"  # the Microsoft.KeyVault version of the Bicep types azure-facts cites (BT-KV)
 RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 # Tiers a new plan can be created in directly; lower tiers are created as PremiumV3 and scaled down,
 # because a plan created as PremiumV3 lands on a scale unit that supports regional integration (azure-facts §2.4).
@@ -64,8 +65,14 @@ def classic_migration(app: AppFacts, ctx: AppContext, shared: Shared) -> list[St
             title=f"Register the classic-to-Resource-Manager migration provider in subscription {subscription}",
             commands=(register,),
             validation=(
-                "az provider show -n Microsoft.ClassicInfrastructureMigrate "
-                f"--subscription {subscription} --query registrationState shows Registered (allow about five minutes)."
+                shown(
+                    az(
+                        "provider show -n Microsoft.ClassicInfrastructureMigrate --subscription {sub} "
+                        "--query registrationState",
+                        sub=subscription,
+                    )
+                )
+                + " shows Registered (allow about five minutes)."
             ),
             rollback="None needed: registering a provider changes no resource.",
         ),
@@ -178,8 +185,9 @@ def record_current(app: AppFacts, me: Subject) -> Step:
             az("rest --method get --url {url}", url=arm_url(me.id, "/virtualNetworkConnections")),
         ),
         validation=(
-            f"The list shows the connection {app.connection} (isSwift false, vnetResourceId {app.vnet_id}). "
-            "Keep the output: it is what the rollback re-creates."
+            f"The list shows the connection {app.connection} with a certThumbprint and vnetResourceId {app.vnet_id} "
+            "(a gateway-required connection names the VNet; a regional one names a subnet and has no certificate), "
+            "and the REST output shows it with isSwift false. Keep the output: it is what the rollback re-creates."
         ),
         rollback="Nothing to undo: read-only.",
         notes=tuple(notes),
@@ -195,13 +203,21 @@ def _vault_check(app: AppFacts, me: Subject) -> Step:
     commands = []
     for ref in restricted_vaults(app):
         if ref.vault_id:
-            commands.append(az("resource show --ids {id} --query {q}", id=ref.vault_id, q=query))
+            commands.append(
+                az(
+                    "resource show --ids {id} --api-version {api} --query {q}",
+                    id=ref.vault_id,
+                    api=KEYVAULT_API,
+                    q=query,
+                )
+            )
         else:
             commands.append(az("keyvault list --query {q}", q=f"[?name=='{ref.vault}'].id"))
     commands.append(
         az(
-            "resource show --ids {id} --query {q}",
+            "resource show --ids {id} --api-version {api} --query {q}",
             id=me.id,
+            api=WEB_API,
             q="{identity: identity.type, keyVaultReferenceIdentity: properties.keyVaultReferenceIdentity}",
         )
     )
@@ -251,15 +267,18 @@ def _integrate_plain_slots(app: AppFacts, place: Place, ctx: AppContext) -> list
                 title=f"Integrate slot {slot.name} with {place.subnet_name} first, and test it there",
                 commands=(_add_command(slot_me, place),),
                 validation=(
-                    f"{slot_me.integration_list()} shows {place.subnet_name}; deploy the current build to the slot and "
-                    f"test its dependencies from {slot_me.scm}/DebugConsole (see the verification step of production)."
+                    f"{shown(slot_me.integration_list())} lists one entry whose vnetResourceId is {place.subnet_id}; "
+                    "deploy the current build to the slot and test its dependencies from "
+                    f"{slot_me.scm}/DebugConsole (see the verification step of production)."
                 ),
-                rollback=az(
-                    f"{me.cli} vnet-integration remove -g {{rg}} -n {{site}} -s {{slot}} --subscription {{sub}}",
-                    rg=me.resource_group,
-                    site=app.site_name,
-                    slot=slot.name,
-                    sub=me.subscription,
+                rollback=shown(
+                    az(
+                        f"{me.cli} vnet-integration remove -g {{rg}} -n {{site}} -s {{slot}} --subscription {{sub}}",
+                        rg=me.resource_group,
+                        site=app.site_name,
+                        slot=slot.name,
+                        sub=me.subscription,
+                    )
                 ),
                 notes=(
                     f"Slot {slot.name} has no VNet integration today, so this costs production nothing: it proves the "
@@ -282,13 +301,19 @@ def disconnect(app: AppFacts, me: Subject, ctx: AppContext, *, phase: str = "cut
     return Step(
         phase=phase,
         title=f"Delete {me.name}'s gateway-required connection to {connection}",
-        commands=(az("resource delete --ids {id}", id=f"{me.id}/virtualNetworkConnections/{connection}"),),
-        validation=f"{me.integration_list()} no longer lists {connection}.",
+        commands=(
+            az(
+                "rest --method delete --url {url}",
+                url=arm_url(me.id, f"/virtualNetworkConnections/{connection}"),
+            ),
+        ),
+        validation=f"{shown(me.integration_list())} no longer lists {connection}.",
         rollback="Re-create the connection: see the rollback step (only while the gateway still has SSTP).",
         notes=(
             outage,
-            "The connection is deleted by its resource id: az webapp vnet-integration remove only removes regional "
-            "integration in Azure CLI 2.91, and one app can use only one form of integration at a time.",
+            "The connection is deleted by its URL: az webapp vnet-integration remove only removes regional "
+            "integration in Azure CLI 2.91, and one app can use only one form of integration at a time. The URL "
+            f"pins api-version {WEB_API}; az resource delete would first look an api-version up from the provider.",
         ),
     )
 
@@ -299,8 +324,9 @@ def _connect(app: AppFacts, me: Subject, place: Place, ctx: AppContext, shared: 
     joins_other_plan = first_plan is not None and not same_id(first_plan, app.plan_id or app.id)
     if joins_other_plan:
         command = az(
-            "resource update --ids {id} --set {prop}",
+            "resource update --ids {id} --api-version {api} --set {prop}",
             id=me.id,
+            api=WEB_API,
             prop=f"properties.virtualNetworkSubnetId={place.subnet_id}",
         )
     else:
@@ -335,13 +361,18 @@ def _connect(app: AppFacts, me: Subject, place: Place, ctx: AppContext, shared: 
             f"  properties: {{ subnetResourceId: '{place.subnet_id}', swiftSupported: true }}\n"
             "}"
         ),
-        validation=f"{me.integration_list()} shows {place.subnet_name} (isSwift true) and nothing else.",
-        rollback=az(
-            f"{me.cli} vnet-integration remove -g {{rg}} -n {{site}} -s {{slot}} --subscription {{sub}}",
-            rg=me.resource_group,
-            site=me.site,
-            slot=me.slot,
-            sub=me.subscription,
+        validation=(
+            f"{shown(me.integration_list())} lists one entry, whose vnetResourceId is {place.subnet_id} "
+            "(the subnet: regional integration) and which has no certThumbprint."
+        ),
+        rollback=shown(
+            az(
+                f"{me.cli} vnet-integration remove -g {{rg}} -n {{site}} -s {{slot}} --subscription {{sub}}",
+                rg=me.resource_group,
+                site=me.site,
+                slot=me.slot,
+                sub=me.subscription,
+            )
         )
         + ", then the rollback step.",
         notes=tuple(notes),
@@ -392,7 +423,6 @@ def _routing(app: AppFacts, me: Subject, place: Place) -> Step:
     public_routes = routes_outside_rfc1918(app)
     route_all = bool(app.route_all) or bool(public_routes)
     value = "true" if route_all else "false"
-    prop = "properties.outboundVnetRouting.applicationTraffic"
     notes: tuple[str, ...]
     if route_all:
         title = f"Route all of {me.name}'s outbound traffic through {place.subnet_name} (route-all)"
@@ -418,15 +448,40 @@ def _routing(app: AppFacts, me: Subject, place: Place) -> Step:
             "only the VNet's ranges and the plan's routes went through the VNet, so turning it off keeps internet "
             "traffic where it was. RFC 1918 destinations and service endpoints still go through the VNet.",
         )
+    notes += (
+        "The value is set explicitly either way: what vnet-integration add leaves behind has changed between CLI "
+        "versions. config set --vnet-route-all-enabled writes the site's outboundVnetRouting (Azure CLI 2.91), "
+        "whether or not the site had that setting before.",
+    )
     return Step(
         phase="configure",
         title=title,
-        commands=(az("resource update --ids {id} --set {prop}", id=me.id, prop=f"{prop}={value}"),),
+        commands=(_route_all(me, value),),
         validation=(
-            f"az resource show --ids {me.id} --query properties.outboundVnetRouting shows applicationTraffic {value}."
+            shown(
+                az(
+                    "resource show --ids {id} --api-version {api} --query {q}",
+                    id=me.id,
+                    api=WEB_API,
+                    q="properties.outboundVnetRouting",
+                )
+            )
+            + f" shows applicationTraffic {value}."
         ),
-        rollback=f"az resource update --ids {me.id} --set {prop}={'false' if route_all else 'true'}",
+        rollback=shown(_route_all(me, "false" if route_all else "true")),
         notes=notes,
+    )
+
+
+def _route_all(me: Subject, value: str) -> str:
+    return az(
+        f"{me.cli} config set -g {{rg}} -n {{site}} --slot {{slot}} --vnet-route-all-enabled {{value}} "
+        "--subscription {sub}",
+        rg=me.resource_group,
+        site=me.site,
+        slot=me.slot,
+        value=value,
+        sub=me.subscription,
     )
 
 
@@ -441,7 +496,11 @@ def _dns(app: AppFacts, me: Subject, place: Place) -> Step | None:
             phase="configure",
             title=f"Check that {me.name} resolves names through {listed}",
             commands=(
-                az("network vnet show --ids {vnet} --query dhcpOptions.dnsServers", vnet=place.vnet_id),
+                az(
+                    "network vnet show --ids {vnet} --query {q}",
+                    vnet=place.vnet_id,
+                    q="dhcpOptions.dnsServers",
+                ),
             ),
             validation=f"Lists {listed}: regional integration uses the VNet's DNS servers directly.",
             rollback="Nothing to undo: read-only.",
@@ -474,10 +533,16 @@ def _dns(app: AppFacts, me: Subject, place: Place) -> Step | None:
             ),
         ),
         validation=f"From the Kudu console nameresolver <a host the app calls> resolves through {servers[0]}.",
-        rollback=(
-            f"az {me.cli} config appsettings delete -g {me.resource_group} -n {me.site}"
-            + (f" --slot {me.slot}" if me.slot else "")
-            + " --setting-names WEBSITE_DNS_SERVER WEBSITE_DNS_ALT_SERVER"
+        rollback=shown(
+            az(
+                f"{me.cli} config appsettings delete -g {{rg}} -n {{site}} --slot {{slot}} --setting-names {{names}} "
+                "--subscription {sub}",
+                rg=me.resource_group,
+                site=me.site,
+                slot=me.slot,
+                names=[s.split("=", 1)[0] for s in settings],
+                sub=me.subscription,
+            )
         ),
         notes=tuple(notes),
     )
@@ -492,14 +557,15 @@ def verify(app: AppFacts, me: Subject, place: Place) -> list[Step]:
             commands=(
                 me.integration_list(),
                 az(
-                    "resource show --ids {id} --query {q}",
+                    "resource show --ids {id} --api-version {api} --query {q}",
                     id=me.id,
+                    api=WEB_API,
                     q="{subnet: properties.virtualNetworkSubnetId, routing: properties.outboundVnetRouting}",
                 ),
             ),
             validation=(
-                f"One regional entry for {place.subnet_name}, no entry for {app.connection}; "
-                f"virtualNetworkSubnetId is {place.subnet_id}."
+                f"The list has one entry, for {place.subnet_name} (vnetResourceId {place.subnet_id}, no "
+                f"certThumbprint), and none for {app.connection}; virtualNetworkSubnetId is {place.subnet_id}."
             ),
             rollback="Nothing to undo: read-only.",
         )
@@ -591,7 +657,7 @@ def _swap(app: AppFacts, me: Subject, ctx: AppContext) -> Step:
             f"Production serves the build tested on {slot}; both slots keep their own regional integration "
             "(integration stays with the slot on a swap)."
         ),
-        rollback=f"Swap back: {swap}",
+        rollback=f"Swap back: {shown(swap)}",
         manual=True,
         notes=("A release decision, not a network one: swap only if the slot holds the build to promote.",),
     )
@@ -634,14 +700,15 @@ def rollback_to_gateway(app: AppFacts, me: Subject, ctx: AppContext, *, after_sw
         az("rest --method get --url {url} --query properties.certBlob -o tsv", url=conn_url),
         az(
             "network vnet-gateway root-cert create -g {rg} --gateway-name {gw} -n {name} "
-            "--public-cert-data <CERT_BLOB_FROM_PREVIOUS_COMMAND> --subscription {sub}",
+            "--public-cert-data <CERT_FILE_FROM_PREVIOUS_COMMAND> --subscription {sub}",
             rg=gw_rg,
             gw=gw_name,
             name=cert_name,
             sub=gw_sub,
         ),
         az(
-            "network vnet-gateway vpn-client generate -g {rg} -n {gw} --processor-architecture Amd64 --subscription {sub}",
+            "network vnet-gateway vpn-client generate -g {rg} -n {gw} --processor-architecture Amd64 --use-legacy true "
+            "--subscription {sub}",
             rg=gw_rg,
             gw=gw_name,
             sub=gw_sub,
@@ -666,7 +733,10 @@ def rollback_to_gateway(app: AppFacts, me: Subject, ctx: AppContext, *, after_sw
         phase="rollback",
         title=f"If verification fails: roll {me.name} back to gateway-required ({until})",
         commands=tuple(commands),
-        validation=f"{me.integration_list()} lists {connection} again and the app reaches its dependencies.",
+        validation=(
+            f"{shown(me.integration_list())} lists {connection} again (with a certThumbprint) and the app reaches its "
+            "dependencies."
+        ),
         rollback="Not applicable: this is the rollback.",
         manual=True,
         notes=(
@@ -675,6 +745,12 @@ def rollback_to_gateway(app: AppFacts, me: Subject, ctx: AppContext, *, after_sw
             "there is no way back.",
             "The PUT re-creates the connection and returns a new certificate; it becomes a root certificate of the "
             "gateway, and the VPN client package URL is handed to the app (the legacy PowerShell flow).",
+            "The certificate goes in through a file of its bytes: --public-cert-data takes a file path and "
+            "base64-encodes the file itself (Azure CLI 2.91), so pasting the certBlob fails and a file of the base64 "
+            "text would be encoded a second time. (vnet-gateway update --root-cert-data fails on a gateway that "
+            "already has root certificates in 2.91.)",
+            "--use-legacy true asks the gateway for the VPN client package (generatevpnclientpackage), the URL App "
+            "Service takes; without it the CLI generates a VPN profile instead.",
         ),
     )
 
@@ -735,7 +811,11 @@ def _create_plan(app: AppFacts, name: str, rg: str, subscription: str | None, pl
     tier = (app.plan_tier or "").lower()
     sku = app.plan_sku if tier in MODERN_TIERS and app.plan_sku else "P1V3"
     workers = str(app.target.instances) if app.target and app.target.instances else None
-    flags = ["--is-linux"] if app.is_linux else (["--hyper-v"] if app.is_windows_container else None)
+    # Always explicit: since CLI 2.x a plan created without --is-linux is Linux unless --hyper-v is given
+    # (appservice _params.py: "Defaults to true unless --hyper-v is specified").
+    flags = ["--is-linux", "true"] if app.is_linux else ["--is-linux", "false"]
+    if app.is_windows_container:
+        flags.append("--hyper-v")
     create = az(
         "appservice plan create -g {rg} -n {name} -l {loc} --sku {sku} --number-of-workers {workers} {flags} "
         "--subscription {sub}",
@@ -775,10 +855,27 @@ def _create_plan(app: AppFacts, name: str, rg: str, subscription: str | None, pl
                 "}"
             ),
             validation=(
-                f'az appservice plan show -g {rg} -n {name} --query "{{sku: sku.name, workers: sku.capacity}}" '
-                f"shows {sku}."
+                shown(
+                    az(
+                        "appservice plan show -g {rg} -n {name} --subscription {sub} --query {q}",
+                        rg=rg,
+                        name=name,
+                        sub=subscription,
+                        q="{sku: sku.name, workers: sku.capacity, linux: reserved, hyperV: hyperV}",
+                    )
+                )
+                + f" shows {sku}, linux {str(app.is_linux).lower()}"
+                + (", hyperV true." if app.is_windows_container else ".")
             ),
-            rollback=f"az appservice plan delete -g {rg} -n {name} --yes (once no app is on it)",
+            rollback=shown(
+                az(
+                    "appservice plan delete -g {rg} -n {name} --yes --subscription {sub}",
+                    rg=rg,
+                    name=name,
+                    sub=subscription,
+                )
+            )
+            + " (once no app is on it)",
             notes=tuple(notes),
         )
     ]
@@ -796,8 +893,23 @@ def _create_plan(app: AppFacts, name: str, rg: str, subscription: str | None, pl
                         sub=subscription,
                     ),
                 ),
-                validation=f"az appservice plan show -g {rg} -n {name} --query sku.name shows {app.plan_sku}.",
-                rollback=f"az appservice plan update -g {rg} -n {name} --sku P1V3",
+                validation=shown(
+                    az(
+                        "appservice plan show -g {rg} -n {name} --subscription {sub} --query sku.name",
+                        rg=rg,
+                        name=name,
+                        sub=subscription,
+                    )
+                )
+                + f" shows {app.plan_sku}.",
+                rollback=shown(
+                    az(
+                        "appservice plan update -g {rg} -n {name} --sku P1V3 --subscription {sub}",
+                        rg=rg,
+                        name=name,
+                        sub=subscription,
+                    )
+                ),
                 notes=(
                     "The plan stays on the scale unit it was created on, which supports regional integration.",
                 ),
@@ -825,7 +937,7 @@ def _create_app(app: AppFacts, new: Subject, plan_id: str, place: Place) -> Step
         if app.is_function:
             command = az(
                 "functionapp create -g {rg} -p {plan} -n {site} --storage-account <STORAGE_ACCOUNT> --functions-version 4 "
-                "--runtime <RUNTIME> {os} --vnet {vnet} --subnet {subnet} --subscription {sub}",
+                "--runtime <RUNTIME> {os} --disable-app-insights true --vnet {vnet} --subnet {subnet} --subscription {sub}",
                 rg=new.resource_group,
                 plan=plan_id,
                 site=new.site,
@@ -836,7 +948,8 @@ def _create_app(app: AppFacts, new: Subject, plan_id: str, place: Place) -> Step
             )
         else:
             image = ["--container-image-name", "<CONTAINER_IMAGE>"] if app.container else None
-            runtime = ["--runtime", "<RUNTIME>"] if app.is_linux and not app.container else None
+            # Windows too: without --runtime the CLI picks Node's default version for a Windows app.
+            runtime = ["--runtime", "<RUNTIME>"] if not app.container else None
             command = az(
                 "webapp create -g {rg} -p {plan} -n {site} {stack} --vnet {vnet} --subnet {subnet} --subscription {sub}",
                 rg=new.resource_group,
@@ -866,14 +979,18 @@ def _create_app(app: AppFacts, new: Subject, plan_id: str, place: Place) -> Step
         title=title,
         commands=commands,
         bicep=bicep,
-        validation=f"{new.integration_list()} shows {place.subnet_name}.",
-        rollback=(
-            f"az {new.cli} deployment slot delete -g {new.resource_group} -n {new.site} --slot {new.slot}"
-            if new.slot
-            else f"az {new.cli} delete -g {new.resource_group} -n {new.site}"
-        ),
+        validation=f"{shown(new.integration_list())} lists one entry, whose vnetResourceId is {place.subnet_id}.",
+        rollback=shown(_delete_site(new)),
         notes=(
             f"{new.site} is a proposed name (host names are global: change it consistently if it is taken).",
+        )
+        + (
+            (
+                "--disable-app-insights: functionapp create would otherwise create a new Application Insights "
+                "resource; the new app keeps the old one's through the settings copied in the deploy step.",
+            )
+            if app.is_function and not new.slot
+            else ()
         ),
     )
 
@@ -929,26 +1046,26 @@ def _switch(app: AppFacts, old: Subject, new: Subject) -> Step:
     )
 
 
+def _delete_site(subject: Subject) -> str:
+    """Delete an app (keeping its plan: a plan is deleted by its own command) or a slot."""
+    if subject.slot:
+        return az(
+            f"{subject.cli} deployment slot delete -g {{rg}} -n {{site}} --slot {{slot}} --subscription {{sub}}",
+            rg=subject.resource_group,
+            site=subject.site,
+            slot=subject.slot,
+            sub=subject.subscription,
+        )
+    return az(
+        f"{subject.cli} delete -g {{rg}} -n {{site}} --keep-empty-plan --subscription {{sub}}",
+        rg=subject.resource_group,
+        site=subject.site,
+        sub=subject.subscription,
+    )
+
+
 def _delete_old(app: AppFacts, old: Subject, ctx: AppContext, plan_rg: str) -> Step:
-    if old.slot:
-        commands = [
-            az(
-                f"{old.cli} deployment slot delete -g {{rg}} -n {{site}} --slot {{slot}} --subscription {{sub}}",
-                rg=old.resource_group,
-                site=old.site,
-                slot=old.slot,
-                sub=old.subscription,
-            )
-        ]
-    else:
-        commands = [
-            az(
-                f"{old.cli} delete -g {{rg}} -n {{site}} --subscription {{sub}}",
-                rg=old.resource_group,
-                site=old.site,
-                sub=old.subscription,
-            )
-        ]
+    commands = [_delete_site(old)]
     if ctx.last_of_plan and app.plan_name:
         commands.append(
             az(
@@ -965,10 +1082,45 @@ def _delete_old(app: AppFacts, old: Subject, ctx: AppContext, plan_rg: str) -> S
         phase="retire",
         title=title,
         commands=tuple(commands),
-        validation=f'az {old.cli} list -g {old.resource_group} --query "[].name" no longer lists {old.site}.',
-        rollback="A deleted app can be restored for a limited time with az webapp deleted restore.",
+        validation=(
+            shown(
+                az(
+                    f"{old.cli} list -g {{rg}} --subscription {{sub}} --query {{q}}",
+                    rg=old.resource_group,
+                    sub=old.subscription,
+                    q="[].name",
+                )
+            )
+            + f" no longer lists {old.site}."
+        ),
+        rollback=(
+            "A deleted app can be restored for a limited time: "
+            + shown(
+                az(
+                    "webapp deleted list -g {rg} -n {site} --subscription {sub} --query {q}",
+                    rg=old.resource_group,
+                    site=old.site,
+                    sub=old.subscription,
+                    q="[].id",
+                )
+            )
+            + " gives its deleted id for "
+            + shown(
+                az(
+                    "webapp deleted restore --deleted-id <DELETED_APP_ID> -g {rg} -n {site} --subscription {sub}",
+                    rg=old.resource_group,
+                    site=old.site,
+                    sub=old.subscription,
+                )
+            )
+            + "."
+        ),
         manual=True,
-        notes=("Irreversible in practice: wait until the new app has run a full business cycle.",),
+        notes=(
+            "Irreversible in practice: wait until the new app has run a full business cycle.",
+            "The app is deleted with --keep-empty-plan, so the plan goes only by its own command (without the flag "
+            "az webapp delete also deletes a plan left empty, and the plan's delete would then fail).",
+        ),
     )
 
 

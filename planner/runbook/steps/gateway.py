@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from planner.analysis.rules import USES_BY_CODE
 from planner.core.ids import id_part, last_segment
 from planner.runbook.steps.facts import GatewayFacts
-from planner.runbook.steps.step import Step, arm_url, az
+from planner.runbook.steps.step import GRAPH_FIRST, GRAPH_NOTE, Step, arm_url, az, shown
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,10 @@ def _remove_app_certificates(gw: GatewayFacts) -> list[Step]:
                     ),
                 ),
                 validation="The certificates of the migrated apps are gone; other users' certificates remain.",
-                rollback="az network vnet-gateway root-cert create ... --public-cert-data <the app's certBlob>",
+                rollback="Re-add a certificate with "
+                + shown(_readd_certificate(v, "<ROOT_CERT_NAME>"))
+                + ".",
+                notes=(_CERT_FILE_NOTE,),
             )
         ]
     commands = tuple(
@@ -160,20 +163,39 @@ def _remove_app_certificates(gw: GatewayFacts) -> list[Step]:
             title=f"Remove the root certificates of the migrated apps from {gw.name}",
             commands=commands,
             validation=(
-                f"az network vnet-gateway show -g {v['rg']} -n {gw.name} --query "
-                '"vpnClientConfiguration.vpnClientRootCertificates[].name" no longer lists '
-                f"{', '.join(certs)}" + (f"; {', '.join(others)} remain." if others else ".")
+                shown(
+                    az(
+                        "network vnet-gateway show -g {rg} -n {gw} --subscription {sub} --query {q}",
+                        q="vpnClientConfiguration.vpnClientRootCertificates[].name",
+                        **v,
+                    )
+                )
+                + f" no longer lists {', '.join(certs)}"
+                + (f"; {', '.join(others)} remain." if others else ".")
             ),
-            rollback=(
-                "Re-add a certificate with az network vnet-gateway root-cert create -g "
-                f"{v['rg']} --gateway-name {gw.name} -n <name> --public-cert-data <the app's certBlob>."
-            ),
+            rollback="Re-add a certificate with " + shown(_readd_certificate(v, certs[0])) + ".",
             notes=(
                 "Every app that registered these certificates has moved (this runs after the wave of the last one); "
                 "a certificate left behind is a credential nobody needs.",
+                _CERT_FILE_NOTE,
             ),
         )
     ]
+
+
+_CERT_FILE_NOTE = (
+    "To re-add a certificate, keep its data now (vpnClientRootCertificates[].publicCertData in the gateway's show "
+    "output): --public-cert-data takes a file of the certificate's bytes, so decode the base64 text into a file."
+)
+
+
+def _readd_certificate(v: dict[str, str | None], name: str) -> str:
+    return az(
+        "network vnet-gateway root-cert create -g {rg} --gateway-name {gw} -n {name} --public-cert-data <CERT_FILE> "
+        "--subscription {sub}",
+        name=name,
+        **v,
+    )
 
 
 def _remove_p2s(gw: GatewayFacts, *, conditional: bool, keep_gateway: bool = False) -> Step:
@@ -191,13 +213,27 @@ def _remove_p2s(gw: GatewayFacts, *, conditional: bool, keep_gateway: bool = Fal
             ),
         ),
         validation=(
-            f"az network vnet-gateway show -g {v['rg']} -n {gw.name} --query vpnClientConfiguration returns nothing; "
-            f"the pool {pools} is free."
+            shown(
+                az(
+                    "network vnet-gateway show -g {rg} -n {gw} --subscription {sub} --query {q}",
+                    q="vpnClientConfiguration",
+                    **v,
+                )
+            )
+            + f" returns nothing; the pool {pools} is free."
         ),
         rollback=(
-            f"az network vnet-gateway update -g {v['rg']} -n {gw.name} --address-prefixes {' '.join(gw.p2s_pools) or '<P2S_POOL>'} "
-            f"--client-protocol {protocols} — but not with SSTP: it cannot be enabled after 2026-03-31, so "
-            "gateway-required integration cannot come back."
+            shown(
+                az(
+                    "network vnet-gateway update -g {rg} -n {gw} --address-prefixes {pools} --client-protocol {protocols} "
+                    "--subscription {sub}",
+                    pools=list(gw.p2s_pools) or ["<P2S_POOL>"],
+                    protocols=protocols.split(),
+                    **v,
+                )
+            )
+            + " — but not with SSTP: it cannot be enabled after 2026-03-31, so gateway-required integration cannot "
+            "come back."
         ),
         manual=True,
         notes=(
@@ -224,7 +260,10 @@ def _delete_gateway(gw: GatewayFacts, ctx: GatewayContext, *, conditional: bool)
         phase="decommission",
         title=f"{prefix}Delete gateway {gw.name}{amount}",
         commands=(az("network vnet-gateway delete -g {rg} -n {gw} --subscription {sub}", **v),),
-        validation=f'az network vnet-gateway list -g {v["rg"]} --subscription {gw.subscription_id} --query "[].name" no longer lists {gw.name}.',
+        validation=shown(
+            az("network vnet-gateway list -g {rg} --subscription {sub} --query {q}", q="[].name", **v)
+        )
+        + f" no longer lists {gw.name}.",
         rollback=(
             "None for gateway-required integration: a new gateway cannot get SSTP after 2026-03-31. For other needs, "
             "re-create it from the show output recorded in the first step (new non-AZ VpnGw SKUs are no longer sold)."
@@ -249,7 +288,8 @@ def _delete_public_ips(gw: GatewayFacts, *, conditional: bool) -> list[Step]:
             phase="decommission",
             title=f"{prefix}Delete the gateway's public IP address(es) {names}",
             commands=tuple(az("network public-ip delete --ids {ip}", ip=p) for p in gw.public_ip_ids),
-            validation=f"az network public-ip show --ids {gw.public_ip_ids[0]} reports ResourceNotFound.",
+            validation=shown(az("network public-ip show --ids {ip}", ip=gw.public_ip_ids[0]))
+            + " reports ResourceNotFound.",
             rollback="None: the address is released for good.",
             manual=True,
             notes=("Check first that no DNS record or on-premises VPN device still points to the address.",),
@@ -264,13 +304,18 @@ def _retire_pool_rules(gw: GatewayFacts) -> Step:
         phase="clean-up",
         title=f"Remove the point-to-site pool {', '.join(pools)} from firewalls, NSGs and on-premises routes",
         commands=(
-            az("graph query -q {q}", q=f"resources | where {condition} | project id, type, resourceGroup"),
+            az(
+                "graph query -q {q} --first {first}",
+                q=f"resources | where {condition} | project id, type, resourceGroup",
+                first=GRAPH_FIRST,
+            ),
         ),
         validation=f"No rule or route admits {', '.join(pools)} any more, in Azure or on-premises.",
         rollback="Re-add the entries removed.",
         manual=True,
         notes=(
             "The migrated apps' traffic comes from their integration subnets now; nothing uses the pool.",
+            GRAPH_NOTE,
         ),
     )
 
@@ -311,8 +356,14 @@ def _move_clients_off_sstp(gw: GatewayFacts) -> Step:
             ),
         ),
         validation=(
-            f"az network vnet-gateway show -g {v['rg']} -n {gw.name} --query vpnClientConfiguration.vpnClientProtocols "
-            "shows IkeV2 and OpenVPN; users connect with the new profile."
+            shown(
+                az(
+                    "network vnet-gateway show -g {rg} -n {gw} --subscription {sub} --query {q}",
+                    q="vpnClientConfiguration.vpnClientProtocols",
+                    **v,
+                )
+            )
+            + " shows IkeV2 and OpenVPN; users connect with the new profile."
         ),
         rollback="SSTP cannot be re-enabled after 2026-03-31.",
         manual=True,

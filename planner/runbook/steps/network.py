@@ -15,7 +15,7 @@ from planner.runbook.steps.context import AppContext, Shared
 from planner.runbook.steps.facts import AppFacts, GatewayFacts, KeyVaultRef, RuledResource
 from planner.runbook.steps.place import Place
 from planner.runbook.steps.resources import vnet_rule
-from planner.runbook.steps.step import Step, az
+from planner.runbook.steps.step import GRAPH_FIRST, GRAPH_NOTE, Step, az, shown
 
 DELEGATION = "Microsoft.Web/serverFarms"
 NETWORK_API = "2024-05-01"  # the Microsoft.Network API version of the Bicep types azure-facts §6 cites
@@ -120,7 +120,16 @@ def _new_vnet_check(app: AppFacts, place: Place) -> Step:
             ),
         ),
         validation=(
-            f"The resource group {place.vnet_rg} exists (if not: az group create -n {place.vnet_rg} -l {place.location}). "
+            f"The resource group {place.vnet_rg} exists (if not: "
+            + shown(
+                az(
+                    "group create -n {rg} -l {loc} --subscription {sub}",
+                    rg=place.vnet_rg,
+                    loc=place.location,
+                    sub=place.subscription,
+                )
+            )
+            + "). "
             f"{place.vnet_prefix} overlaps neither the old VNet's address space nor the ranges of its peers "
             "(peering refuses overlapping spaces), nor any on-premises range."
         ),
@@ -131,7 +140,7 @@ def _new_vnet_check(app: AppFacts, place: Place) -> Step:
 def _create_vnet(app: AppFacts, place: Place) -> Step:
     dns = list(app.vnet_dns_servers)
     dns_bicep = (
-        "\n    dhcpOptions: { dnsServers: [ " + " ".join(f"'{d}'" for d in dns) + " ] }" if dns else ""
+        "\n    dhcpOptions: { dnsServers: [ " + ", ".join(f"'{d}'" for d in dns) + " ] }" if dns else ""
     )
     notes = [
         f"Regional integration only reaches a VNet in the app's own region ({place.location}); the old VNet "
@@ -167,10 +176,17 @@ def _create_vnet(app: AppFacts, place: Place) -> Step:
             "  }\n}"
         ),
         validation=(
-            f'az network vnet show --ids {place.vnet_id} --query "{{location: location, space: addressSpace.addressPrefixes}}" '
-            f"shows {place.location} and {place.vnet_prefix}."
+            shown(
+                az(
+                    "network vnet show --ids {vnet} --query {q}",
+                    vnet=place.vnet_id,
+                    q="{location: location, space: addressSpace.addressPrefixes}",
+                )
+            )
+            + f" shows {place.location} and {place.vnet_prefix}."
         ),
-        rollback=f"az network vnet delete --ids {place.vnet_id} (only while nothing is in it).",
+        rollback=shown(az("network vnet delete --ids {vnet}", vnet=place.vnet_id))
+        + " (only while nothing is in it).",
         notes=tuple(notes),
     )
 
@@ -249,13 +265,38 @@ def _peering(app: AppFacts, place: Place, gateway: GatewayFacts | None, *, new_v
             "  }\n}"
         ),
         validation=(
-            f"az network vnet peering show -g {place.vnet_rg} --vnet-name {place.vnet_name} -n {to_old} "
-            '--query "{state: peeringState, sync: peeringSyncLevel}" shows Connected and FullyInSync, and so does '
-            f"{to_new} on {old_name}."
+            shown(
+                az(
+                    "network vnet peering show -g {rg} --vnet-name {vnet} -n {name} --subscription {sub} --query {q}",
+                    rg=place.vnet_rg,
+                    vnet=place.vnet_name,
+                    name=to_old,
+                    sub=place.subscription,
+                    q="{state: peeringState, sync: peeringSyncLevel}",
+                )
+            )
+            + f" shows Connected and FullyInSync, and so does {to_new} on {old_name}."
         ),
         rollback=(
-            f"az network vnet peering delete -g {place.vnet_rg} --vnet-name {place.vnet_name} -n {to_old}; "
-            f"az network vnet peering delete -g {old_rg} --vnet-name {old_name} -n {to_new}"
+            shown(
+                az(
+                    "network vnet peering delete -g {rg} --vnet-name {vnet} -n {name} --subscription {sub}",
+                    rg=place.vnet_rg,
+                    vnet=place.vnet_name,
+                    name=to_old,
+                    sub=place.subscription,
+                )
+            )
+            + ", then "
+            + shown(
+                az(
+                    "network vnet peering delete -g {rg} --vnet-name {vnet} -n {name} --subscription {sub}",
+                    rg=old_rg,
+                    vnet=old_name,
+                    name=to_new,
+                    sub=id_part(old_id, "subscriptions"),
+                )
+            )
         ),
         manual=not new_vnet,
         notes=tuple(notes),
@@ -266,29 +307,33 @@ def _private_dns_links(app: AppFacts, place: Place) -> Step:
     old_id = place.peer_with or app.vnet_id or ""
     query = (
         "resources | where type =~ 'microsoft.network/privatednszones/virtualnetworklinks' "
-        f"and properties.virtualNetwork.id =~ '{old_id}' | project zone = tostring(split(id, '/')[8]), resourceGroup"
+        f"and properties.virtualNetwork.id =~ '{old_id}' "
+        "| project zone = tostring(split(id, '/')[8]), resourceGroup, subscriptionId"
     )
     link = f"link-{place.vnet_name}"
+    in_zone = "-g <ZONE_RESOURCE_GROUP> -z <ZONE_NAME> --subscription <ZONE_SUBSCRIPTION_ID>"
     return Step(
         phase="network",
         title=f"Link the private DNS zones of {last_segment(old_id)} to {place.vnet_name}",
         commands=(
-            az("graph query -q {q}", q=query),
+            az("graph query -q {q} --first {first}", q=query, first=GRAPH_FIRST),
             az(
-                "network private-dns link vnet create -g <ZONE_RESOURCE_GROUP> -z <ZONE_NAME> -n {link} -v {vnet} -e false",
+                f"network private-dns link vnet create {in_zone} -n {{link}} -v {{vnet}} -e false",
                 link=link,
                 vnet=place.vnet_id,
             ),
         ),
         validation=(
-            f"Every zone the query lists is also linked to {place.vnet_name} "
-            "(az network private-dns link vnet list -g <ZONE_RESOURCE_GROUP> -z <ZONE_NAME>)."
+            f"Every zone the query lists is also linked to {place.vnet_name} ("
+            + shown(az(f"network private-dns link vnet list {in_zone} --query {{q}}", q="[].name"))
+            + f" lists {link})."
         ),
-        rollback=f"az network private-dns link vnet delete -g <ZONE_RESOURCE_GROUP> -z <ZONE_NAME> -n {link}",
+        rollback=shown(az(f"network private-dns link vnet delete {in_zone} -n {{link}} --yes", link=link)),
         manual=True,
         notes=(
             f"The old VNet has no custom DNS servers, so names in private zones resolve only through zones linked to "
             f"the VNet: link each zone the query lists to {place.vnet_name} (second command, once per zone).",
+            GRAPH_NOTE,
         ),
     )
 
@@ -328,12 +373,24 @@ def _add_address_space(place: Place, addition: str) -> Step:
             ),
         ),
         validation=(
-            f"az network vnet show --ids {place.vnet_id} --query addressSpace.addressPrefixes lists {addition}; "
-            "every peering listed shows sync FullyInSync."
+            shown(
+                az(
+                    "network vnet show --ids {vnet} --query {q}",
+                    vnet=place.vnet_id,
+                    q="addressSpace.addressPrefixes",
+                )
+            )
+            + f" lists {addition}; every peering listed shows sync FullyInSync."
         ),
         rollback=(
             f"While no subnet uses it, remove {addition} again (portal: {place.vnet_name} > Address space, or "
-            f"az network vnet update --ids {place.vnet_id} --address-prefixes with the previous list)."
+            + shown(
+                az(
+                    "network vnet update --ids {vnet} --address-prefixes <PREVIOUS_ADDRESS_PREFIXES>",
+                    vnet=place.vnet_id,
+                )
+            )
+            + " with the list the pre-check showed)."
         ),
         notes=(
             f"NO_SUBNET_SPACE: {place.vnet_name} has no free range of the needed size; {addition} is the smallest "
@@ -409,8 +466,8 @@ def _create_subnet(app: AppFacts, place: Place, services: tuple[str, ...]) -> St
         )
         title = f"Create subnet {place.subnet_name} ({place.prefix}) in {place.vnet_name}, delegated to {DELEGATION}"
         rollback = (
-            f"az network vnet subnet delete --ids {place.subnet_id} (only while no app is integrated: "
-            "the AppServiceLink blocks deletion until every app is disconnected)"
+            shown(az("network vnet subnet delete --ids {subnet}", subnet=place.subnet_id))
+            + " (only while no app is integrated: the AppServiceLink blocks deletion until every app is disconnected)"
         )
     else:
         command = az(
@@ -418,11 +475,16 @@ def _create_subnet(app: AppFacts, place: Place, services: tuple[str, ...]) -> St
             **values,
         )
         title = f"Delegate the existing subnet {place.subnet_name} ({place.prefix}) to {DELEGATION}"
-        rollback = f"az network vnet subnet update --ids {place.subnet_id} --remove delegations (only while no app uses it)"
+        rollback = (
+            shown(
+                az("network vnet subnet update --ids {subnet} --remove delegations", subnet=place.subnet_id)
+            )
+            + " (only while no app uses it)"
+        )
     service_bicep = ""
     if services:
         service_bicep = (
-            "\n    serviceEndpoints: [ " + " ".join(f"{{ service: '{s}' }}" for s in services) + " ]"
+            "\n    serviceEndpoints: [ " + ", ".join(f"{{ service: '{s}' }}" for s in services) + " ]"
         )
     notes = [
         f"One subnet per plan and VNet: every app of plan {app.plan_name} in this VNet joins it, so it is set up "
@@ -452,9 +514,14 @@ def _create_subnet(app: AppFacts, place: Place, services: tuple[str, ...]) -> St
             "  }\n}"
         ),
         validation=(
-            f"az network vnet subnet show --ids {place.subnet_id} --query "
-            '"{prefix: addressPrefix, delegation: delegations[0].serviceName, endpoints: serviceEndpoints[].service}" '
-            f"shows {place.prefix} and {DELEGATION}."
+            shown(
+                az(
+                    "network vnet subnet show --ids {subnet} --query {q}",
+                    subnet=place.subnet_id,
+                    q="{prefix: addressPrefix, delegation: delegations[0].serviceName, endpoints: serviceEndpoints[].service}",
+                )
+            )
+            + f" shows {place.prefix} and {DELEGATION}."
         ),
         rollback=rollback,
         notes=tuple(notes),
@@ -504,8 +571,8 @@ def _endpoint_rule(resource: RuledResource, place: Place) -> Step:
         phase="network",
         title=title,
         commands=(recipe.add,),
-        validation=f"{recipe.check} lists {place.subnet_id}.",
-        rollback=recipe.remove,
+        validation=f"{shown(recipe.check)} lists {place.subnet_id}.",
+        rollback=shown(recipe.remove),
         notes=(why,),
     )
 
@@ -515,11 +582,14 @@ def _unknown_endpoint_resources(app: AppFacts, place: Place) -> Step:
     return Step(
         phase="network",
         title=f"Find the resources that admit {app.vnet_name}'s subnets and admit {place.subnet_name} on them",
-        commands=(az("graph query -q {q}", q=query),),
+        commands=(az("graph query -q {q} --first {first}", q=query, first=GRAPH_FIRST),),
         validation=f"Each listed resource's virtual network rules also name {place.subnet_id}.",
         rollback=f"Remove {place.subnet_id} from those rules again.",
         manual=True,
-        notes=("SERVICE_ENDPOINTS is on this app but the plan names no resource: search for them.",),
+        notes=(
+            "SERVICE_ENDPOINTS is on this app but the plan names no resource: search for them.",
+            GRAPH_NOTE,
+        ),
     )
 
 
@@ -563,8 +633,21 @@ def _vault_access(app: AppFacts, ref: KeyVaultRef, place: Place) -> Step:
                     subnet=place.subnet_id,
                 ),
             ),
-            validation=f"az keyvault network-rule list --name {name} lists {place.subnet_id}.",
-            rollback=f"az keyvault network-rule remove --name {name} --subnet {place.subnet_id}",
+            validation=shown(
+                az(
+                    "keyvault network-rule list --name {name} --query {q}",
+                    name=name,
+                    q="virtualNetworkRules[].id",
+                )
+            )
+            + f" lists {place.subnet_id}.",
+            rollback=shown(
+                az(
+                    "keyvault network-rule remove --name {name} --subnet {subnet}",
+                    name=name,
+                    subnet=place.subnet_id,
+                )
+            ),
             notes=(
                 why,
                 f"The vault {name} is not in the inventory: check its name and subscription.",
@@ -578,8 +661,8 @@ def _vault_access(app: AppFacts, ref: KeyVaultRef, place: Place) -> Step:
         phase="network",
         title=f"Admit {place.subnet_name} on Key Vault {name}",
         commands=(recipe.add,),
-        validation=f"{recipe.check} lists {place.subnet_id}.",
-        rollback=recipe.remove,
+        validation=f"{shown(recipe.check)} lists {place.subnet_id}.",
+        rollback=shown(recipe.remove),
         notes=(why, identity_note),
     )
 
@@ -602,7 +685,11 @@ def firewall_step(app: AppFacts, place: Place, ctx: AppContext) -> Step:
         phase="firewall",
         title=f"Allow {place.prefix} wherever the point-to-site pool {', '.join(pools)} is allowed",
         commands=(
-            az("graph query -q {q}", q=f"resources | where {condition} | project id, type, resourceGroup"),
+            az(
+                "graph query -q {q} --first {first}",
+                q=f"resources | where {condition} | project id, type, resourceGroup",
+                first=GRAPH_FIRST,
+            ),
         ),
         validation=(
             f"Every NSG rule, Azure Firewall rule, route, IP rule (storage, SQL, Key Vault) and on-premises firewall "
@@ -616,5 +703,6 @@ def firewall_step(app: AppFacts, place: Place, ctx: AppContext) -> Step:
             f"(WEBSITE_PRIVATE_IP is an address of it), no longer from the point-to-site pool {', '.join(pools)}.",
             "Keep the pool's entries until the gateway's clean-up: other apps use the pool until they move.",
             "The query finds Azure resources whose settings name the pool; rules outside Azure must be found by hand.",
+            GRAPH_NOTE,
         ),
     )

@@ -18,6 +18,14 @@ from planner.core.shell import join, placeholders
 # `rest --url` help), so the runbook's commands work unchanged in AzureUSGovernment and AzureChinaCloud.
 ARM = ""
 WEB_API = "2024-11-01"  # the api-version azure-facts §6 uses for virtualNetworkConnections
+# The Azure CLI release every command shape is checked against (tests/test_azcli.py, docs/runbook.md).
+AZURE_CLI_VERSION = "2.91.0"
+# Resource Graph returns 100 rows unless asked for more; 1000 is the most one call returns.
+GRAPH_FIRST = "1000"
+GRAPH_NOTE = (
+    "az graph query comes with the resource-graph extension (az extension add --name resource-graph); it "
+    "returns at most 1000 rows a call: if the output has a skip_token, repeat the query with --skip-token."
+)
 
 # Why a value cannot come from the plan. A step that still holds one of these is manual: the
 # scripts print it and stop rather than send a literal "<...>" to Azure.
@@ -33,10 +41,19 @@ PLACEHOLDER_WHY: dict[str, str] = {
     "<RESOURCE_GROUP>": "the resource id in the plan names no resource group",
     "<TARGET_LOCATION>": "the plan gives no region for this app",
     "<P2S_POOL>": "the inventory shows no point-to-site pool for this app's gateway",
-    "<CERT_BLOB_FROM_PREVIOUS_COMMAND>": "Azure returns the certificate only when the connection is re-created",
-    "<VPN_PACKAGE_URL_FROM_PREVIOUS_COMMAND>": "Azure generates the VPN client package URL on request",
-    "<RUNTIME>": "the inventory does not hold the app's runtime stack; copy it from the old app "
-    "(`az webapp config show --query linuxFxVersion` or `az functionapp config show`)",
+    "<CERT_FILE_FROM_PREVIOUS_COMMAND>": "Azure returns the connection's certificate (certBlob) only when the "
+    "connection is re-created, and the previous command prints it as base64 text, while --public-cert-data takes "
+    "the path of a file holding the certificate's bytes (the CLI encodes them itself): decode the text into a "
+    "file and give its path (bash: append `| base64 -d > appservice-rollback.cer` to the previous command; "
+    'PowerShell: `[IO.File]::WriteAllBytes("$PWD/appservice-rollback.cer", [Convert]::FromBase64String((...)))` '
+    "around it)",
+    "<CERT_FILE>": "a file holding the certificate's bytes: decode the base64 publicCertData of the gateway's "
+    "show output (recorded in the pre-check) into a file, as for the rollback's <CERT_FILE_FROM_PREVIOUS_COMMAND>",
+    "<VPN_PACKAGE_URL_FROM_PREVIOUS_COMMAND>": "Azure generates the VPN client package URL on request: "
+    "it is the URL the previous command prints",
+    "<RUNTIME>": "the inventory does not hold the app's runtime stack; read it from the old app "
+    "(`az webapp config show` or `az functionapp config show`: linuxFxVersion, netFrameworkVersion) and pick "
+    "the matching name from `az webapp list-runtimes` or `az functionapp list-runtimes`",
     "<CONTAINER_IMAGE>": "the inventory does not hold the container image; copy windowsFxVersion from the old app",
     "<STORAGE_ACCOUNT>": "a function app needs its storage account (AzureWebJobsStorage); settings are not read",
     "<SLOT_NAME>": "the inventory says the site has slots but lists none of them",
@@ -45,8 +62,11 @@ PLACEHOLDER_WHY: dict[str, str] = {
     "<CLASSIC_VNET_NAME>": "the plan does not name the classic VNet",
     "<VAULT_NAME>": "the plan names neither the vault nor its id",
     "<TARGET_VNET_PREFIX>": "the plan proposes no address space for the new VNet",
-    "<ZONE_RESOURCE_GROUP>": "private DNS zones are not in the inventory",
-    "<ZONE_NAME>": "private DNS zones are not in the inventory",
+    "<DELETED_APP_ID>": "Azure gives a deleted app an id of its own: the deleted list command prints it",
+    "<PREVIOUS_ADDRESS_PREFIXES>": "the VNet's address space before the addition, as the pre-check printed it",
+    "<ZONE_RESOURCE_GROUP>": "private DNS zones are not in the inventory: the query lists each zone's resource group",
+    "<ZONE_NAME>": "private DNS zones are not in the inventory: the query lists each zone",
+    "<ZONE_SUBSCRIPTION_ID>": "private DNS zones are not in the inventory: the query lists each zone's subscription",
 }
 
 
@@ -78,6 +98,12 @@ def az(template: str, /, **values: str | Sequence[str] | None) -> str:
 @lru_cache(maxsize=1024)
 def _words(template: str) -> tuple[str, ...]:
     return tuple(template.split())
+
+
+def shown(command: str) -> str:
+    """A command inside a validation or rollback text: in backticks, so it can be told from the prose
+    (and checked like the step's own commands)."""
+    return f"`{command}`"
 
 
 def arm_url(resource_id: str, suffix: str = "", api: str = WEB_API) -> str:
