@@ -220,7 +220,7 @@ def test_resume_reuses_finished_work_and_fetches_only_what_failed(fake: FakeAzur
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
 def test_resume_after_the_scan_was_stopped(fake: FakeAzure, tmp_path: Path, stop: signal.Signals) -> None:
     """Killed or interrupted in the middle of the ARM phase: --resume keeps every call that had finished."""
-    fake.latency = 0.02
+    fake.latency = 0.05  # room to stop it mid-phase even on a busy machine (0.02 s raced there)
     out = tmp_path / "inv"
     env = {**os.environ, **fake.env()}
     command = [
