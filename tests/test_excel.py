@@ -372,3 +372,24 @@ def test_libreoffice_opens_recalculates_and_prints_on_a4_without_cut_columns(tmp
     for box in boxes:
         numbers = [float(n) for n in box.split()][-2:]
         assert (int(numbers[0]), int(numbers[1])) in a4, box  # no page wider than the paper
+
+
+def test_gateways_deleted_on_summary_counts_deletions_only(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    assert (
+        CliRunner().invoke(app, ["demo", "--out", str(tmp_path), "--format", "xlsx,json", "-q"]).exit_code
+        == 0
+    )
+    plan = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    ws = openpyxl.load_workbook(tmp_path / "plan.xlsx")["Summary"]
+    head = next(r for r in ws.iter_rows() if r[0].value == "Name" and r[7].value == "Gateways deleted")
+    rows = [r for r in ws.iter_rows(min_row=head[0].row + 1) if isinstance(r[1].value, int)]
+    deleted = sum(r[7].value or 0 for r in rows[: len(plan["waves"])])
+    scheduled = sum(1 for g in plan["gateways"] if g["decommission"] == "yes" and g["removal_wave"])
+    assert deleted == scheduled
+    assert deleted < sum(
+        len(w["gateway_ids"]) for w in plan["waves"]
+    )  # kept gateways are cleaned, not deleted
