@@ -48,13 +48,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def inventory_for(apps: int, seed: int, work: Path) -> Path:
-    """A synthetic inventory of `apps` apps, generated once per (size, seed) and reused."""
+def inventory_for(apps: int, seed: int, work: Path, gateway_share: float | None = None) -> Path:
+    """A synthetic inventory of `apps` apps, generated once per (size, seed, share) and reused."""
     from planner.sample.synthetic import generate
 
-    folder = work / f"inventory-{apps}-seed{seed}"
+    share = "" if gateway_share is None else f"-share{gateway_share:g}"
+    folder = work / f"inventory-{apps}-seed{seed}{share}"
     if not (folder / "manifest.json").is_file():
-        generate(apps, seed, folder)
+        generate(apps, seed, folder, gateway_share)
     return folder
 
 
@@ -210,7 +211,7 @@ def lower_bound(inventory: Path, plan: dict[str, Any], files: int, scratch: Path
 
 def run_size(apps: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     started = time.perf_counter()
-    inventory = inventory_for(apps, args.seed, work)
+    inventory = inventory_for(apps, args.seed, work, args.gateway_share)
     generation = time.perf_counter() - started
     out = work / f"out-{apps}"
     command = [sys.executable, __file__, "--worker", str(inventory), "--out", str(out)]
@@ -309,6 +310,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n", 1)[0])
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="comma list of app counts")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--gateway-share",
+        type=float,
+        default=None,
+        help="share of apps on gateway-required integration (default: the sample's ~0.3; 0.85 for a "
+        "migration-heavy tenant)",
+    )
     parser.add_argument("--formats", default="json,csv,xlsx,html", help="renderers to time (comma list)")
     parser.add_argument(
         "--work", type=Path, help="folder for inventories and outputs (default: a temp folder)"

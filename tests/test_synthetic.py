@@ -17,6 +17,7 @@ import typer
 from typer.testing import CliRunner
 
 from planner.analysis.rules import RULES
+from planner.cli import app as cli_app
 from planner.cli import sample as cli_sample
 from planner.collect.scan import select_tasks
 from planner.core.errors import InputError
@@ -481,3 +482,23 @@ def test_benchmark_times_every_stage_on_a_small_tenant(tmp_path: Path) -> None:
     assert all(row["seconds"] >= 0 and row["peak_rss_mb"] > 0 for row in result["stages"])
     assert result["lower_bound"]["cpu_seconds"] > 0
     assert "total / lower bound" in completed.stdout
+
+
+def test_gateway_share_makes_a_migration_heavy_tenant(tmp_path: Path) -> None:
+    stats = generate(600, 5, tmp_path / "heavy", gateway_share=0.85)
+    assert stats.gateway_required_share >= 0.75  # slots of gateway-required sites come on top
+    manifest = json.loads((tmp_path / "heavy" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["generator"]["gateway_share"] == 0.85
+    again = generate(600, 5, tmp_path / "again", gateway_share=0.85)
+    assert (tmp_path / "heavy" / "sites.jsonl").read_bytes() == (
+        tmp_path / "again" / "sites.jsonl"
+    ).read_bytes()
+    assert again.gateway_required == stats.gateway_required
+
+
+def test_gateway_share_out_of_range_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli_app, ["sample", "--apps", "10", "--gateway-share", "1.5", "--out", str(tmp_path / "x")]
+    )
+    assert result.exit_code == 2 and "--gateway-share: must be between 0 and 1" in result.output
+    assert not (tmp_path / "x").exists()

@@ -16,11 +16,19 @@ def sample(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the inventory into.")],
     apps: Annotated[int, typer.Option("--apps", min=1, help="Number of apps (slots come on top).")] = 1000,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Same seed, same bytes.")] = 0,
+    gateway_share: Annotated[
+        float | None,
+        typer.Option(
+            "--gateway-share",
+            help="Share of apps on gateway-required integration, 0 to 1 (default about 0.3; e.g. 0.85 for a "
+            "migration-heavy tenant).",
+        ),
+    ] = None,
 ) -> None:
     """Write a realistic synthetic tenant inventory: `plan` reads it like a scan."""
     started = time.perf_counter()
     try:
-        stats = generate(apps, seed, out)
+        stats = generate(apps, seed, out, gateway_share)
     except InputError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -131,6 +131,18 @@ class _Weighted:
 
 
 INTEGRATION = _Weighted([("gateway", 0.30), ("regional", 0.20), ("none", 0.50)])
+DEFAULT_GATEWAY_SHARE = 0.30  # of the apps drawn (slots come on top); --gateway-share changes it
+
+
+def integration_weights(gateway_share: float | None) -> _Weighted:
+    """The draw of an app's integration: `gateway_share` gateway-required, the rest regional and none
+    in the default's proportion (2 to 5). None keeps the default draw, so old seeds give the same bytes."""
+    if gateway_share is None:
+        return INTEGRATION
+    rest = 1.0 - gateway_share
+    return _Weighted([("gateway", gateway_share), ("regional", rest * 2 / 7), ("none", rest * 5 / 7)])
+
+
 REGIONAL_CATEGORY = _Weighted(
     [("windows", 0.45), ("linux", 0.35), ("wincontainer", 0.05), ("elastic", 0.10), ("workflow", 0.05)]
 )
@@ -478,9 +490,11 @@ class _ArmLog:
 class _Tenant:
     """State that spans subscriptions: the writer, the ARM call log, totals, where the archetypes start."""
 
-    def __init__(self, seed: int, writer: _Writer, arm: _ArmLog):
+    def __init__(self, seed: int, writer: _Writer, arm: _ArmLog, gateway_share: float | None = None):
         rng = random.Random(f"vnet-planner/synthetic/{seed}")
         self.seed = seed
+        self.gateway_share = gateway_share
+        self.integration = integration_weights(gateway_share)
         self.tenant_id = _guid(rng)
         self.writer = writer
         self.arm = arm
@@ -855,7 +869,7 @@ class _Subscription:
 
     def add_app(self, number: int) -> None:
         rng = self.rng
-        integration = INTEGRATION.pick(rng)
+        integration = self.tenant.integration.pick(rng)
         location = self.home
         target: str | None = None
         if integration == "gateway":
@@ -1554,7 +1568,8 @@ def _write_manifest(path: Path, tenant: _Tenant, writer: _Writer) -> None:
     head = {
         "schema": "vnet-planner/inventory@1",
         "tool_version": "0.1.0",
-        "generator": {"name": "planner.sample.synthetic", "seed": tenant.seed, "apps": tenant.counts["apps"]},
+        "generator": {"name": "planner.sample.synthetic", "seed": tenant.seed, "apps": tenant.counts["apps"]}
+        | ({"gateway_share": tenant.gateway_share} if tenant.gateway_share is not None else {}),
         "started_at": STARTED_AT,
         "finished_at": FINISHED_AT,
         "cloud": "AzureCloud",
@@ -1596,10 +1611,13 @@ def _write_manifest(path: Path, tenant: _Tenant, writer: _Writer) -> None:
         fh.write("\n}\n")
 
 
-def generate(apps: int, seed: int, out: Path) -> GenerationStats:
-    """Write a synthetic tenant of `apps` apps into the folder `out`; the same seed gives the same bytes."""
+def generate(apps: int, seed: int, out: Path, gateway_share: float | None = None) -> GenerationStats:
+    """Write a synthetic tenant of `apps` apps into the folder `out`; the same seed (and share) gives
+    the same bytes. `gateway_share` (0 to 1) is the share of apps drawn on gateway-required integration."""
     if apps < 1:
         raise InputError("--apps", "must be at least 1")
+    if gateway_share is not None and not 0.0 <= gateway_share <= 1.0:
+        raise InputError("--gateway-share", "must be between 0 and 1 (a share, e.g. 0.85)")
     if out.exists() and not out.is_dir():
         raise InputError(str(out), "exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
@@ -1608,7 +1626,7 @@ def generate(apps: int, seed: int, out: Path) -> GenerationStats:
         writer = _Writer(out, stack)
         arm = _ArmLog(out, stack)
         stack.callback(arm.remove)
-        tenant = _Tenant(seed, writer, arm)
+        tenant = _Tenant(seed, writer, arm, gateway_share)
         counts = _split(apps, subscriptions, random.Random(f"vnet-planner/synthetic/{seed}/split"))
         for index, count in enumerate(counts):
             _Subscription(tenant, index, count).build()
