@@ -220,7 +220,7 @@ def _split(label: str, apps: list[App], gateways: list[App], limit: int) -> list
         groups_text = f"resource group {first}" if first == last else f"resource groups {first} – {last}"
         pages.append(
             SitePage(
-                f"{slug}-{i + 1}",
+                f"{slug}-{i + 1:0{len(str(len(chunks)))}d}",  # -01 ... -11: in order in a file list
                 label,
                 f"part {i + 1} of {len(chunks)}: {groups_text}",
                 [app for _, piece in chunk for app in piece],
