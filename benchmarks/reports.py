@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/reports.py                      # Excel at 1,000/10,000/50,000 apps, HTML at 10,000
     .venv/bin/python benchmarks/reports.py --excel 50000 --html 10000 --browser
     .venv/bin/python benchmarks/reports.py --html 10000 --browser --keep /tmp/bench   # keep the files to look at
+    .venv/bin/python benchmarks/reports.py --site 44000 --regional 6000 --browser      # the runbook as a site
 
 The plan is synthetic: the gateway-required apps of tests/fixtures/plan_small.json cloned N times
 with unique ids, names and commands (so strings are not shared as they would not be in a real plan),
@@ -11,6 +12,10 @@ fresh subprocess; the peak resident set is reset (`/proc/self/clear_refs`) after
 so "peak" is the writer's high-water mark and "extra" is what the writer added above the plan.
 `--browser` opens the runbook in headless Chromium (Debian's /usr/bin/chromium, via Playwright)
 and reports the time until the page's script has drawn it, and the time a filter takes.
+`--site N` writes the runbook as a site (`--html-split site`: runbook.html plus runbook/*.html) and
+prints the overview's size, the pages' count and sizes; with `--browser`, every page's first paint
+(first-contentful-paint) and the time until its script has drawn it. `--regional M` adds M apps
+already on regional integration (counted in the tiles, drawn nowhere), for a tenant of N + M apps.
 """
 
 from __future__ import annotations
@@ -38,8 +43,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-def synthetic_plan(apps: int, waves: int = 20) -> dict[str, Any]:
-    """A plan dict with `apps` gateway-required apps, cloned from the fixture's, every string unique."""
+def synthetic_plan(apps: int, waves: int = 20, regional: int = 0) -> dict[str, Any]:
+    """A plan dict with `apps` gateway-required apps, cloned from the fixture's, every string unique
+    (and `regional` apps already on regional integration, with no steps)."""
     base = json.loads(FIXTURE.read_text(encoding="utf-8"))
     templates = [a for a in base["apps"] if a["integration"] == "gateway-required"]
     template_gateways = base["gateways"]
@@ -109,10 +115,35 @@ def synthetic_plan(apps: int, waves: int = 20) -> dict[str, Any]:
                 "gateway_ids": [g["id"] for g in gateways if g["removal_wave"] == w],
             }
         )
+    others = []
+    for i in range(regional):
+        sub = base["subscriptions"][i % len(base["subscriptions"])]
+        site = f"app-reg-{i:06d}"
+        others.append(
+            {
+                "id": f"/subscriptions/{sub['id']}/resourceGroups/rg-reg-{i // 40:04d}/providers/Microsoft.Web/sites/{site}",
+                "name": site,
+                "site_name": site,
+                "slot": None,
+                "subscription_id": sub["id"],
+                "subscription_name": sub["name"],
+                "resource_group": f"rg-reg-{i // 40:04d}",
+                "integration": "regional",
+                "readiness": None,
+                "wave": None,
+                "steps": [],
+            }
+        )
     plan = dict(base)
-    plan.update(apps=out_apps, gateways=gateways, subnets=subnets, waves=wave_list)
+    plan.update(apps=out_apps + others, gateways=gateways, subnets=subnets, waves=wave_list)
     summary = dict(base["summary"])
-    summary.update(apps_total=apps, apps_gateway_required=apps, apps_regional=0, apps_none=0, apps_unknown=0)
+    summary.update(
+        apps_total=apps + regional,
+        apps_gateway_required=apps,
+        apps_regional=regional,
+        apps_none=0,
+        apps_unknown=0,
+    )
     summary["readiness"] = {
         r: sum(1 for a in out_apps if a["readiness"] == r) for r in ("ready", "needs-work", "blocked")
     }
@@ -142,22 +173,31 @@ def _reset_peak() -> bool:
         return False
 
 
-def worker(kind: str, apps: int, out_dir: Path) -> dict[str, Any]:
+def worker(kind: str, apps: int, out_dir: Path, regional: int = 0) -> dict[str, Any]:
     """Build the plan, then write one report; time and memory of the write only."""
     sys.path.insert(0, str(ROOT))
     from planner.render.excel import write_workbook
     from planner.render.html import write_html
+    from planner.render.site import site_folder, write_runbook
 
-    plan = synthetic_plan(apps)
+    plan = synthetic_plan(apps, regional=regional)
     steps = sum(len(a["steps"]) for a in plan["apps"])
     base = _rss_mb("VmRSS")
     reset = _reset_peak()
-    path = out_dir / (f"plan-{apps}.xlsx" if kind == "excel" else f"runbook-{apps}.html")
+    name = {"excel": f"plan-{apps}.xlsx", "html": f"runbook-{apps}.html", "site": f"site-{apps}/runbook.html"}
+    path = out_dir / name[kind]
+    path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    (write_workbook if kind == "excel" else write_html)(plan, path)
+    if kind == "site":
+        write_runbook(plan, path, split="site")
+    else:
+        (write_workbook if kind == "excel" else write_html)(plan, path)
     seconds = time.perf_counter() - started
     peak = _rss_mb("VmHWM")
+    pages = sorted(site_folder(path).glob("*.html")) if kind == "site" else []
     return {
+        "pages": [str(p) for p in pages],
+        "pages_mb": [round(p.stat().st_size / 1e6, 2) for p in pages],
         "kind": kind,
         "apps": apps,
         "steps": steps,
@@ -226,10 +266,40 @@ def _wait_until(page: Any, predicate: str, timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
-def run(kind: str, apps: int, out_dir: Path) -> dict[str, Any]:
+def first_paint(path: Path) -> dict[str, Any]:
+    """Open one page in a fresh headless Chromium: first contentful paint and the script's drawn mark."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        started = time.perf_counter()
+        page.goto(path.as_uri(), timeout=120_000)
+        page.wait_for_selector("html[data-ready='1']", timeout=120_000)
+        wall = time.perf_counter() - started
+        timing = page.evaluate(
+            """() => {
+              const paint = performance.getEntriesByName('first-contentful-paint')[0];
+              const mark = performance.getEntriesByName('runbook-ready')[0];
+              return {fcp: paint ? paint.startTime : null, ready: mark ? mark.startTime : null};
+            }"""
+        )
+        browser.close()
+    return {
+        "page": path.name,
+        "first_paint_ms": round(timing["fcp"]) if timing["fcp"] is not None else None,
+        "ready_ms": round(timing["ready"]) if timing["ready"] is not None else None,
+        "wall_s": round(wall, 2),
+        "errors": errors,
+    }
+
+
+def run(kind: str, apps: int, out_dir: Path, regional: int = 0) -> dict[str, Any]:
     """One measurement in a fresh interpreter."""
     proc = subprocess.run(
-        [sys.executable, __file__, "--worker", kind, str(apps), str(out_dir)],
+        [sys.executable, __file__, "--worker", kind, str(apps), str(out_dir), str(regional)],
         check=True,
         capture_output=True,
         text=True,
@@ -244,27 +314,31 @@ def main() -> None:
     )
     parser.add_argument("--excel", type=int, nargs="*", default=None, help="app counts for the workbook")
     parser.add_argument("--html", type=int, nargs="*", default=None, help="app counts for the runbook")
+    parser.add_argument(
+        "--site", type=int, nargs="*", default=None, help="app counts for the runbook as a site"
+    )
+    parser.add_argument("--regional", type=int, default=0, help="apps already regional, added to each plan")
     parser.add_argument("--browser", action="store_true", help="also load each runbook in headless Chromium")
     parser.add_argument("--keep", type=Path, help="write the files here and keep them")
-    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        kind, apps, out = args.worker
-        print(json.dumps(worker(kind, int(apps), Path(out))))
+        kind, apps, out, regional = args.worker
+        print(json.dumps(worker(kind, int(apps), Path(out), int(regional))))
         return
-    excel = (
-        args.excel if args.excel is not None else ([] if args.html is not None else [1000, 10_000, 50_000])
-    )
-    html = args.html if args.html is not None else ([] if args.excel is not None else [10_000])
+    chosen = args.excel is not None or args.html is not None or args.site is not None
+    excel = args.excel if args.excel is not None else ([] if chosen else [1000, 10_000, 50_000])
+    html = args.html if args.html is not None else ([] if chosen else [10_000])
+    site = args.site or []
     with tempfile.TemporaryDirectory() as tmp:
         out_dir = args.keep or Path(tmp)
         out_dir.mkdir(parents=True, exist_ok=True)
         print(
             f"{'report':7} {'apps':>7} {'steps':>8} {'seconds':>8} {'peak MB':>8} {'extra MB':>9} {'file MB':>8}"
         )
-        for kind, sizes in (("excel", excel), ("html", html)):
+        for kind, sizes in (("excel", excel), ("html", html), ("site", site)):
             for apps in sizes:
-                r = run(kind, apps, out_dir)
+                r = run(kind, apps, out_dir, args.regional)
                 extra = "?" if r["extra_mb"] is None else f"{r['extra_mb']:.0f}"
                 print(
                     f"{kind:7} {apps:>7,} {r['steps']:>8,} {r['seconds']:>8.2f} {r['peak_rss_mb']:>8.0f} "
@@ -273,6 +347,23 @@ def main() -> None:
                 if kind == "html" and args.browser:
                     b = browser_load(Path(r["path"]))
                     print(f"        chromium: {json.dumps(b)}")
+                if kind == "site":
+                    sizes_mb = r["pages_mb"]
+                    print(
+                        f"        site: overview {r['file_mb']:.1f} MB, {len(sizes_mb)} pages, "
+                        f"largest {max(sizes_mb, default=0):.1f} MB, all pages {sum(sizes_mb):.1f} MB"
+                    )
+                if kind == "site" and args.browser:
+                    paints = [first_paint(Path(r["path"]))] + [first_paint(Path(p)) for p in r["pages"]]
+                    for b in paints:
+                        print(f"        chromium: {json.dumps(b)}")
+                    worst = max(paints, key=lambda b: b["first_paint_ms"] or 0)
+                    slowest = max(paints, key=lambda b: b["ready_ms"] or 0)
+                    print(
+                        f"        first paint: overview {paints[0]['first_paint_ms']} ms, slowest page "
+                        f"{worst['first_paint_ms']} ms ({worst['page']}); drawn: slowest "
+                        f"{slowest['ready_ms']} ms ({slowest['page']})"
+                    )
 
 
 if __name__ == "__main__":

@@ -4,7 +4,12 @@
   'use strict';
 
   var DATA = JSON.parse(document.getElementById('plan-data').textContent);
+  /* Ticks are one map under one key, each keyed by what the step is (never by the page or its address),
+     so the single page, a site's overview and all its pages read and write the same ticks. */
   var STORE_KEY = 'vnet-planner/ticks/v1';
+  var PAGES_KEY = 'vnet-planner/pages/v1';   // a site's pages: steps done per page and wave, for the overview
+  var SITE = DATA.site || null;
+  var INDEX = !!(SITE && SITE.index);
   var PAGE = 50;            // cards drawn per wave before "Show more"
   var PRINT_LIMIT = 400;    // apps drawn open for printing
   var PORTAL = ((DATA.cloud && DATA.cloud.portal) || 'https://portal.azure.com') + '/#@/resource';
@@ -273,7 +278,7 @@
 
   /* ---- progress ---- */
   function updateProgress() {
-    var all = 0, allDone = 0;
+    var all = 0, allDone = 0, waveDone = {};
     sections.forEach(function (sec) {
       var key = sec.getAttribute('data-wave');
       var n = 0, done = 0;
@@ -283,12 +288,62 @@
       bar.max = Math.max(n, 1); bar.value = done;
       sec.querySelector('.wave-done').textContent = done + ' of ' + n + ' steps done';
       all += n; allDone += done;
+      waveDone[key] = done;
     });
-    var pct = all ? Math.floor(100 * allDone / all) : 0;
+    showOverall(allDone, all);
+    if (SITE && !INDEX) savePageProgress(allDone, all, waveDone);
+  }
+  function showOverall(done, all, note) {
+    var pct = all ? Math.floor(100 * done / all) : 0;
     $('overall-pct').textContent = pct + '%';
     $('overall-progress').max = Math.max(all, 1);
-    $('overall-progress').value = allDone;
-    $('overall-text').textContent = allDone + ' of ' + all + ' steps';
+    $('overall-progress').value = done;
+    $('overall-text').textContent = done + ' of ' + all + ' steps' + (note || '');
+  }
+
+  /* ---- a site: each page records its steps done; the overview adds them up ---- */
+  function readPages() {
+    try { return JSON.parse(window.localStorage.getItem(PAGES_KEY) || '{}') || {}; } catch (e) { return {}; }
+  }
+  function savePageProgress(done, all, waves) {
+    var pages = readPages();
+    pages[SITE.page] = { stamp: SITE.stamp, done: done, total: all, waves: waves };
+    try { window.localStorage.setItem(PAGES_KEY, JSON.stringify(pages)); } catch (e) { /* ticks themselves are saved */ }
+  }
+  function drawIndexProgress() {
+    var pages = readPages();
+    var done = 0, all = 0, counted = 0, waveDone = {};
+    (SITE.pages || []).forEach(function (p) {
+      var saved = pages[p.slug];
+      var fresh = saved && saved.stamp === SITE.stamp;
+      all += p.total;
+      var row = document.querySelector('tr[data-page="' + p.slug + '"] .page-progress');
+      if (fresh) {
+        counted++;
+        done += saved.done;
+        for (var k in saved.waves) if (Object.prototype.hasOwnProperty.call(saved.waves, k)) waveDone[k] = (waveDone[k] || 0) + saved.waves[k];
+      }
+      if (!row) return;
+      row.textContent = '';
+      if (fresh) {
+        row.appendChild(h('progress', { max: Math.max(p.total, 1), value: saved.done }));
+        row.appendChild(h('span', { class: 'page-done' }, saved.done + ' of ' + p.total));
+      } else {
+        row.appendChild(h('span', { class: 'page-done' }, 'not opened in this browser (' + p.total + ' steps)'));
+      }
+    });
+    showOverall(done, all, counted < (SITE.pages || []).length ? ' (' + counted + ' of ' + SITE.pages.length + ' pages counted)' : '');
+    $('pages-counted').textContent = counted < (SITE.pages || []).length
+      ? 'Steps done count the pages opened in this browser since this runbook was generated (' + counted + ' of ' +
+        SITE.pages.length + '). Open a page once to count the ticks it holds.' : '';
+    Array.prototype.forEach.call(document.querySelectorAll('td.wave-progress-cell'), function (cell) {
+      var key = cell.parentNode.getAttribute('data-wave');
+      var n = Number(cell.getAttribute('data-total'));
+      var d = waveDone[key] || 0;
+      cell.textContent = '';
+      cell.appendChild(h('progress', { max: Math.max(n, 1), value: d }));
+      cell.appendChild(h('span', { class: 'wave-done' }, d + ' of ' + n));
+    });
   }
   function refreshOwner(kind, i) {
     var owner = kind === 'a' ? apps[i] : gateways[i];
@@ -340,23 +395,25 @@
     }
   });
 
-  /* ---- controls ---- */
-  var timer = null;
-  f.q.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(applyFilters, 120); });
-  [f.sub, f.wave, f.ready, f.code, f.open].forEach(function (el) { el.addEventListener('change', applyFilters); });
-  $('controls').addEventListener('submit', function (e) { e.preventDefault(); });
-  $('controls').addEventListener('reset', function () { setTimeout(applyFilters, 0); });
-  sections.forEach(function (sec) {
-    sec.querySelector('.more').addEventListener('click', function () { drawMore(sec); });
-  });
   function openShown(open) {
     Array.prototype.forEach.call(document.querySelectorAll('details.app'), function (d) {
       if (open) fillCard(d, apps[Number(d.getAttribute('data-i'))]);  // now, not on the later toggle event
       d.open = open;
     });
   }
-  $('expand-all').addEventListener('click', function () { openShown(true); });
-  $('collapse-all').addEventListener('click', function () { openShown(false); });
+  /* ---- controls ---- */
+  var timer = null;
+  if (!INDEX) {
+    f.q.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(applyFilters, 120); });
+    [f.sub, f.wave, f.ready, f.code, f.open].forEach(function (el) { el.addEventListener('change', applyFilters); });
+    $('controls').addEventListener('submit', function (e) { e.preventDefault(); });
+    $('controls').addEventListener('reset', function () { setTimeout(applyFilters, 0); });
+    sections.forEach(function (sec) {
+      sec.querySelector('.more').addEventListener('click', function () { drawMore(sec); });
+    });
+    $('expand-all').addEventListener('click', function () { openShown(true); });
+    $('collapse-all').addEventListener('click', function () { openShown(false); });
+  }
 
   /* ---- filters in the address (#wave=2&ready=blocked), so a filtered view can be shared ---- */
   function writeHash(st) {
@@ -382,6 +439,7 @@
 
   /* ---- print: draw the filtered apps open, if not too many ---- */
   window.addEventListener('beforeprint', function () {
+    if (INDEX) return;
     var total = 0;
     sections.forEach(function (sec) { if (!sec.hidden) total += view[sec.getAttribute('data-wave')].list.length; });
     var note = $('print-note');
@@ -466,10 +524,17 @@
     });
   })();
 
-  readHash();
-  drawNow();
-  applyFilters();
-  updateProgress();
+  if (INDEX) {
+    drawNow();
+    drawIndexProgress();
+    // ticks made in another tab of this browser show here at once
+    window.addEventListener('storage', function (e) { if (e.key === PAGES_KEY) drawIndexProgress(); });
+  } else {
+    readHash();
+    drawNow();
+    applyFilters();
+    updateProgress();
+  }
   document.documentElement.setAttribute('data-ready', '1');
   if (window.performance && performance.mark) performance.mark('runbook-ready');
 })();

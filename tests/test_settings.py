@@ -13,7 +13,7 @@ from planner.core.settings import Settings
 def test_round_trip_keeps_every_field() -> None:
     s = Settings(
         as_of=date(2026, 12, 1), start=date(2027, 1, 4), wave_days=3, wave_size=7, prices="p.json",
-        include=("rg:a*",), exclude=("tag:env=dev",), suppressions="s.yaml", redact=True,
+        include=("rg:a*",), exclude=("tag:env=dev",), suppressions="s.yaml", redact=True, html_split="site",
     )  # fmt: skip
     assert Settings.from_dict(s.as_dict(), "plan.json") == s
 
@@ -32,6 +32,7 @@ def test_missing_settings_are_the_defaults_and_unknown_keys_are_ignored() -> Non
         ({"redact": "yes"}, "settings.redact"),
         ({"prices": 3}, "settings.prices"),
         ({"wave_days": 0}, "settings"),
+        ({"html_split": "pages"}, "settings"),
         ([], "settings"),
     ],
 )

@@ -25,6 +25,12 @@ class FailOn(StrEnum):
     LATE = "late"
 
 
+class HtmlSplit(StrEnum):
+    AUTO = "auto"
+    SINGLE = "single"
+    SITE = "site"
+
+
 DAYS = {name: number for number, names in enumerate(
     (("mon", "monday"), ("tue", "tuesday"), ("wed", "wednesday"), ("thu", "thursday"), ("fri", "friday"),
      ("sat", "saturday"), ("sun", "sunday"))
@@ -125,6 +131,15 @@ def _plan_options(
         int,
         typer.Option("--buffer-days", min=0, help="Working days kept free before the deadline (default 10)."),
     ] = DEFAULT_BUFFER_DAYS,
+    html_split: Annotated[
+        HtmlSplit,
+        typer.Option(
+            "--html-split",
+            help="runbook.html as one page (single), an index plus a page per subscription (site), or "
+            "auto: a site from 1,000 gateway-required apps.",
+            case_sensitive=False,
+        ),
+    ] = HtmlSplit.AUTO,
 ) -> None:
     """The signature only: commands built with `with_plan_options` take these parameters."""
 
@@ -191,6 +206,7 @@ def _settings(options: dict[str, Any]) -> Settings:
         freezes=tuple(sorted(parse_freeze(text) for text in options["freeze"] or ())),
         lead_times=str(options["lead_times"]) if options["lead_times"] else None,
         buffer_days=options["buffer_days"],
+        html_split=HtmlSplit(options["html_split"]).value,
     )
 
 

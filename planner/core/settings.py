@@ -21,6 +21,7 @@ from planner.core.errors import InputError
 DEFAULT_WAVE_DAYS = 5
 DEFAULT_BUFFER_DAYS = 10  # working days kept free before the retirement date for what goes wrong
 WEEKDAYS = (0, 1, 2, 3, 4)  # date.weekday() of the days worked by default: Monday to Friday
+HTML_SPLITS = ("auto", "single", "site")  # runbook.html as one page, a site, or by its size
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Settings:
     freezes: tuple[tuple[date, date], ...] = ()  # change freezes, first and last day included
     lead_times: str | None = None  # YAML file: blocker code -> preparation working days
     buffer_days: int = DEFAULT_BUFFER_DAYS  # working days the schedule keeps free before the deadline
+    html_split: str = "auto"  # runbook.html: one page, an index with a page per subscription, or by size
 
     def __post_init__(self) -> None:
         if self.wave_days < 1:
@@ -49,6 +51,8 @@ class Settings:
             raise ValueError("wave_size must be at least 1")
         if self.buffer_days < 0:
             raise ValueError("buffer_days must not be negative")
+        if self.html_split not in HTML_SPLITS:
+            raise ValueError(f"html_split must be one of {', '.join(HTML_SPLITS)}")
         if not self.workdays or any(d not in range(7) for d in self.workdays):
             raise ValueError("workdays must name at least one day of the week")
         ordered = sorted(self.freezes)

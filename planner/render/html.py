@@ -18,6 +18,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -106,6 +107,24 @@ def _money(value: Any, currency: str) -> str:
     return f"{amount:,.2f} {currency}".strip()
 
 
+@dataclass(frozen=True)
+class PageScope:
+    """What one page shows. The default is the whole plan on one page; a runbook site
+    (planner/render/site.py) makes an index (`role="index"`: no app cards, a table of the pages) and a
+    page per subscription (`role="page"`: only its apps and gateways)."""
+
+    role: str = "single"  # "single", "index" or "page"
+    title: str = ""  # what the page covers ("Contoso Production, part 2 of 9")
+    apps: tuple[Mapping[str, Any], ...] | None = None  # the gateway-required apps drawn (None: all)
+    gateways: tuple[Mapping[str, Any], ...] | None = None  # the gateways whose cards are here (None: all)
+    home: str = ""  # link from a page back to the index
+    gateway_links: Mapping[str, str] = field(
+        default_factory=dict
+    )  # index: gateway id -> page holding its steps
+    pages: tuple[Mapping[str, Any], ...] = ()  # index: one row per page (see site.py)
+    site: Mapping[str, Any] | None = None  # what the script needs to share progress across pages
+
+
 # --------------------------------------------------------------------------------------------------
 # The data the page's script draws from
 
@@ -192,12 +211,18 @@ def _app_view(
 
 
 def _write_page_data(
-    out: TextIO, plan: Mapping[str, Any], apps: list[Mapping[str, Any]], schedule: Schedule
+    out: TextIO,
+    plan: Mapping[str, Any],
+    apps: list[Mapping[str, Any]],
+    schedule: Schedule,
+    gateways: list[Mapping[str, Any]] | None = None,
+    site: Mapping[str, Any] | None = None,
 ) -> None:
     """The JSON the page's script reads, written app by app so a large plan is never one big string."""
     gateway_names = {
         str(g.get("id") or "").lower(): g.get("name") or _last(g.get("id")) for g in _gateways(plan)
     }
+    gateways = _gateways(plan) if gateways is None else gateways
     labels = subscription_labels(plan)
     codes = {
         code: {k: str(info.get(k) or "") for k in ("kind", "title", "meaning", "fix")}
@@ -232,9 +257,11 @@ def _write_page_data(
                 "decision": gw.get("decommission") or ("yes" if gw.get("decommissionable") else "no"),
                 "steps": _steps(gw.get("steps")),
             }
-            for gw in _gateways(plan)
+            for gw in gateways
         ],
     }
+    if site is not None:
+        head["site"] = site
     out.write(json_for_script(head)[:-1] + ',"apps":[')
     for i, app in enumerate(apps):
         out.write(("," if i else "") + json_for_script(_app_view(app, gateway_names, labels)))
@@ -472,11 +499,16 @@ def _use(code: str, codes: Mapping[str, Any], weak: bool = False) -> dict[str, s
 
 
 def _gateway_rows(
-    plan: Mapping[str, Any], app_names: Mapping[str, str], currency: str
+    plan: Mapping[str, Any],
+    app_names: Mapping[str, str],
+    currency: str,
+    gateways: list[Mapping[str, Any]] | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
+    """The gateways table; `links` (a site's index) names the page holding each gateway's steps."""
     codes = {**(plan.get("codes") or {}), **(plan.get("gateway_uses") or {})}  # a use in its own words
     rows: list[dict[str, Any]] = []
-    for gw in _gateways(plan):
+    for gw in _gateways(plan) if gateways is None else gateways:
         decision = gw.get("decommission") or ("yes" if gw.get("decommissionable") else "no")
         dependents = [app_names.get(str(d).lower()) or _last(d) for d in gw.get("dependents") or ()]
         reason = str(gw.get("decommission_reason") or "")
@@ -501,6 +533,7 @@ def _gateway_rows(
                 else "",
                 "wave": gw.get("removal_wave"),
                 "has_steps": bool(gw.get("steps")),
+                "page": (links or {}).get(str(gw.get("id") or "").lower(), ""),
             }
         )
     order = {"yes": 0, "verify": 1, "no": 2}
@@ -573,10 +606,51 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
-def _render(plan: Mapping[str, Any], out: TextIO, schedule: Schedule | None = None) -> None:
+def _ids(items: Iterable[Mapping[str, Any]]) -> set[str]:
+    return {str(item.get("id") or "").lower() for item in items}
+
+
+def _readiness_of(apps: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    counts = {key: 0 for key, _ in READINESS}
+    for app in apps:
+        key = str(app.get("readiness") or "")
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _blockers(plan: Mapping[str, Any], apps: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Apps per blocker code, most first, with the code's title: why the blocked apps are blocked."""
+    counts: dict[str, int] = {}
+    for app in apps:
+        for code in app.get("blockers") or ():
+            counts[code] = counts.get(code, 0) + 1
+    codes = plan.get("codes") or {}
+    biggest = max([*counts.values(), 1])
+    return [
+        {
+            "code": code,
+            "title": str((codes.get(code) or {}).get("title") or code),
+            "n": n,
+            "pct": round(100 * n / biggest, 1),
+        }
+        for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+
+
+def _render(
+    plan: Mapping[str, Any],
+    out: TextIO,
+    schedule: Schedule | None = None,
+    scope: PageScope | None = None,
+) -> None:
     """Write the page: the template around the data block, then the data streamed into it."""
+    scope = scope or PageScope()
     schedule = schedule or schedule_of(plan)
-    apps = [a for a in plan.get("apps") or () if a.get("integration") == "gateway-required"]
+    movers = [a for a in plan.get("apps") or () if a.get("integration") == "gateway-required"]
+    apps = movers if scope.apps is None else list(scope.apps)
+    page_gateways = _gateways(plan) if scope.gateways is None else list(scope.gateways)
+    if scope.role == "page":
+        schedule = schedule.only(_ids(apps), _ids(page_gateways))
     summary = plan.get("summary") or {}
     prices = plan.get("prices") or {}
     currency = str(prices.get("currency") or "")
@@ -585,9 +659,9 @@ def _render(plan: Mapping[str, Any], out: TextIO, schedule: Schedule | None = No
         str(a.get("id") or "").lower(): a.get("name") or _last(a.get("id")) for a in plan.get("apps") or ()
     }
     waves = _waves(schedule)
-    readiness = summary.get("readiness") or {
-        key: sum(1 for a in apps if a.get("readiness") == key) for key, _ in READINESS
-    }
+    readiness = (
+        _readiness_of(apps) if scope.role == "page" else summary.get("readiness") or _readiness_of(apps)
+    )
     css, script = _asset("runbook.css"), _asset("runbook.js")
     for text, tag in ((css, "</style"), (script, "</script")):
         if tag in text.lower():
@@ -606,6 +680,9 @@ def _render(plan: Mapping[str, Any], out: TextIO, schedule: Schedule | None = No
         "generated": _when(plan.get("generated_at")),
         "tool_version": str(plan.get("tool_version") or ""),
         "apps_count": len(apps),
+        "movers_count": len(movers),
+        "scope": scope,
+        "blockers": _blockers(plan, movers) if scope.role == "index" else [],
         "apps_total": summary.get("apps_total", len(plan.get("apps") or ())),
         "readiness": [
             {"key": key, "label": label, "n": int(readiness.get(key) or 0)} for key, label in READINESS
@@ -616,7 +693,7 @@ def _render(plan: Mapping[str, Any], out: TextIO, schedule: Schedule | None = No
         ),
         "timeline": _timeline(plan, schedule, waves),
         "waves": waves,
-        "gateways": _gateway_rows(plan, app_names, currency),
+        "gateways": _gateway_rows(plan, app_names, currency, page_gateways, scope.gateway_links),
         "currency": currency,
         "money": {
             "monthly_n": _money(summary.get("monthly_savings"), ""),
@@ -644,15 +721,27 @@ def _render(plan: Mapping[str, Any], out: TextIO, schedule: Schedule | None = No
     if not mark:
         raise RuntimeError("the runbook template lost its data block")
     out.write(head)
-    _write_page_data(out, plan, apps, schedule)
+    if scope.role == "index":  # the index draws no card: its data is the waves and the site's pages
+        _write_page_data(out, plan, [], schedule, [], scope.site)
+    else:
+        _write_page_data(out, plan, apps, schedule, page_gateways, scope.site)
     out.write(tail)
 
 
-def render_html(plan: Mapping[str, Any]) -> str:
-    """The runbook page as one HTML string."""
+def render_html(
+    plan: Mapping[str, Any], schedule: Schedule | None = None, scope: PageScope | None = None
+) -> str:
+    """The runbook page as one HTML string (the whole plan, or one page of a site)."""
     out = io.StringIO()
-    _render(plan, out)
+    _render(plan, out, schedule, scope)
     return out.getvalue()
+
+
+def render_page(
+    plan: Mapping[str, Any], out: TextIO, schedule: Schedule | None = None, scope: PageScope | None = None
+) -> None:
+    """Stream one page (the whole plan, or a site's index or page) into `out`."""
+    _render(plan, out, schedule, scope)
 
 
 def write_html(plan: dict, path: Path, schedule: Schedule | None = None) -> None:

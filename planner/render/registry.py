@@ -1,7 +1,9 @@
 """Write the chosen output formats into a folder, all or nothing.
 
 Every file is rendered into a temporary folder beside the target first; only when all renderers
-succeeded are the files moved into place, so a failure never leaves half-written output.
+succeeded are the files moved into place, so a failure never leaves half-written output. A renderer
+may write a folder beside its file (the HTML runbook's site pages, `runbook/`): it is moved in with the
+file, and a folder a previous run left is removed when this run writes none.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class _Renderer:
     function: str
     filename: str | None  # None: the renderer writes into a folder named after its format
     schedule: bool = False  # takes the schedule view (planner/render/schedule.py) built once for all
+    folder: str | None = None  # a folder the renderer may write beside its file (replaced as a whole)
 
 
 RENDERERS: dict[Format, list[_Renderer]] = {
@@ -44,7 +47,9 @@ RENDERERS: dict[Format, list[_Renderer]] = {
         _Renderer("planner.render.csv", "write_gateways_csv", "gateways.csv"),
     ],
     Format.XLSX: [_Renderer("planner.render.excel", "write_workbook", "plan.xlsx", schedule=True)],
-    Format.HTML: [_Renderer("planner.render.html", "write_html", "runbook.html", schedule=True)],
+    Format.HTML: [
+        _Renderer("planner.render.site", "write_runbook", "runbook.html", schedule=True, folder="runbook")
+    ],
     Format.SCRIPTS: [_Renderer("planner.render.scripts", "write_scripts", None, schedule=True)],
     Format.ICS: [_Renderer("planner.render.ics", "write_ics", "schedule.ics", schedule=True)],
     Format.BOARDS: [_Renderer("planner.render.boards", "write_boards", None, schedule=True)],
@@ -82,6 +87,7 @@ def write_outputs(
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".vnet-planner-", dir=out_dir))
     produced: list[str] = []
+    stale: list[str] = []  # companion folders this run did not write: an earlier run's are removed
     view: Schedule | None = None
     try:
         for fmt in formats:
@@ -99,16 +105,25 @@ def write_outputs(
                 else:
                     function(plan, staging / renderer.filename, *extra)
                     produced.append(renderer.filename)
+                    if renderer.folder and (staging / renderer.folder).is_dir():
+                        produced.append(renderer.folder)
+                    elif renderer.folder:
+                        stale.append(renderer.folder)
                 if on_file:
                     on_file(produced[-1])
         written = []
+        aside = staging / ".replaced"
+        aside.mkdir()
         for name in produced:
             target = out_dir / name
             _share_like_any_file(staging / name)
-            if target.is_dir():
-                shutil.rmtree(target)
+            if target.is_dir():  # moved aside in one rename, deleted with the staging folder
+                os.replace(target, aside / name)
             os.replace(staging / name, target)
             written.append(target)
+        for name in stale:
+            if (out_dir / name).is_dir():
+                os.replace(out_dir / name, aside / name)
         return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from planner.render.common import as_date, last_segment, subscription_labels
@@ -100,6 +100,26 @@ class Schedule:
     @property
     def scheduled(self) -> tuple[Wave, ...]:
         return tuple(w for w in self.waves if w.number is not None)
+
+    def only(self, app_ids: set[str], gateway_ids: set[str]) -> Schedule:
+        """The same waves holding only the apps and gateways named (lower-case ids): one page of a site.
+
+        Scheduled waves stay even when empty, so wave numbers and dates read the same on every page;
+        the unscheduled bucket stays only if it keeps something.
+        """
+        waves = []
+        for wave in self.waves:
+            apps = tuple(a for a in wave.apps if _key(a) in app_ids)
+            gateways = tuple(g for g in wave.gateways if _key(g) in gateway_ids)
+            if wave.number is None and not apps and not gateways:
+                continue
+            plans = tuple(
+                replace(group, apps=kept)
+                for group in wave.plans
+                if (kept := tuple(a for a in group.apps if _key(a) in app_ids))
+            )
+            waves.append(replace(wave, apps=apps, gateways=gateways, plans=plans))
+        return replace(self, waves=tuple(waves))
 
     def app_name(self, app_id: Any) -> str:
         return self.app_names.get(str(app_id).lower()) or last_segment(app_id)
