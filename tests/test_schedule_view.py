@@ -58,3 +58,17 @@ def test_an_app_naming_a_wave_the_list_lacks_gets_that_wave() -> None:
     assert [w.number for w in view.waves] == [1, 2]
     assert [a["name"] for a in view.waves[0].apps] == ["a1"]
     assert view.waves[0].start is None
+
+
+def test_partition_gives_each_page_what_only_gives_it() -> None:
+    apps = [make_app(f"a{i}", plan=f"asp-{i % 3}") for i in range(9)]
+    plan = planned(apps, max_apps_per_wave=3)
+    view = schedule_of(plan)
+    ids = [str(a["id"]).lower() for a in plan["apps"]]
+    gateways = [str(g["id"]).lower() for g in plan["gateways"]]
+    page_of = {i: ("p1" if n % 2 else "p2") for n, i in enumerate(ids)} | {g: "p1" for g in gateways}
+    parts = view.partition(page_of)
+    for page in ("p1", "p2"):
+        mine = {i for i, p in page_of.items() if p == page}
+        expected = view.only(mine & set(ids), mine & set(gateways))
+        assert parts[page].waves == expected.waves

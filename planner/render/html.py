@@ -123,6 +123,9 @@ class PageScope:
     )  # index: gateway id -> page holding its steps
     pages: tuple[Mapping[str, Any], ...] = ()  # index: one row per page (see site.py)
     site: Mapping[str, Any] | None = None  # what the script needs to share progress across pages
+    # Made once for a whole site (planner/render/site.py), so a page costs its own apps, not the plan's:
+    page_schedule: Schedule | None = None  # this page's part of the schedule
+    movers: int | None = None  # gateway-required apps in the whole plan
 
 
 # --------------------------------------------------------------------------------------------------
@@ -219,9 +222,7 @@ def _write_page_data(
     site: Mapping[str, Any] | None = None,
 ) -> None:
     """The JSON the page's script reads, written app by app so a large plan is never one big string."""
-    gateway_names = {
-        str(g.get("id") or "").lower(): g.get("name") or _last(g.get("id")) for g in _gateways(plan)
-    }
+    gateway_names = schedule.gateway_names
     gateways = _gateways(plan) if gateways is None else gateways
     labels = subscription_labels(plan)
     codes = {
@@ -646,18 +647,18 @@ def _render(
     """Write the page: the template around the data block, then the data streamed into it."""
     scope = scope or PageScope()
     schedule = schedule or schedule_of(plan)
-    movers = [a for a in plan.get("apps") or () if a.get("integration") == "gateway-required"]
+    movers: list[Mapping[str, Any]] = []
+    if scope.apps is None or scope.role != "page" or scope.movers is None:
+        movers = [a for a in plan.get("apps") or () if a.get("integration") == "gateway-required"]
     apps = movers if scope.apps is None else list(scope.apps)
     page_gateways = _gateways(plan) if scope.gateways is None else list(scope.gateways)
     if scope.role == "page":
-        schedule = schedule.only(_ids(apps), _ids(page_gateways))
+        schedule = scope.page_schedule or schedule.only(_ids(apps), _ids(page_gateways))
     summary = plan.get("summary") or {}
     prices = plan.get("prices") or {}
     currency = str(prices.get("currency") or "")
     inventory = plan.get("inventory") or {}
-    app_names = {
-        str(a.get("id") or "").lower(): a.get("name") or _last(a.get("id")) for a in plan.get("apps") or ()
-    }
+    app_names = schedule.app_names  # every app's name by lower-case id, indexed once
     waves = _waves(schedule)
     readiness = (
         _readiness_of(apps) if scope.role == "page" else summary.get("readiness") or _readiness_of(apps)
@@ -680,7 +681,7 @@ def _render(
         "generated": _when(plan.get("generated_at")),
         "tool_version": str(plan.get("tool_version") or ""),
         "apps_count": len(apps),
-        "movers_count": len(movers),
+        "movers_count": scope.movers if scope.movers is not None else len(movers),
         "scope": scope,
         "blockers": _blockers(plan, movers) if scope.role == "index" else [],
         "apps_total": summary.get("apps_total", len(plan.get("apps") or ())),

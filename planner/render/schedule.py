@@ -121,6 +121,38 @@ class Schedule:
             waves.append(replace(wave, apps=apps, gateways=gateways, plans=plans))
         return replace(self, waves=tuple(waves))
 
+    def partition(self, page_of: Mapping[str, str]) -> dict[str, Schedule]:
+        """`only` for many pages at once, in one pass: page key -> its schedule. `page_of` maps the
+        lower-case id of every app and gateway to its page; waves stay on every page (as in `only`)."""
+        pages = set(page_of.values())
+        parts: dict[str, list[Wave]] = {page: [] for page in pages}
+        for wave in self.waves:
+            apps: dict[str, list[Item]] = {page: [] for page in pages}
+            gateways: dict[str, list[Item]] = {page: [] for page in pages}
+            for app in wave.apps:
+                if (page := page_of.get(_key(app))) is not None:
+                    apps[page].append(app)
+            for gateway in wave.gateways:
+                if (page := page_of.get(_key(gateway))) is not None:
+                    gateways[page].append(gateway)
+            plans: dict[str, list[PlanGroup]] = {page: [] for page in pages}
+            for group in wave.plans:
+                kept: dict[str, list[Item]] = {}
+                for app in group.apps:
+                    if (page := page_of.get(_key(app))) is not None:
+                        kept.setdefault(page, []).append(app)
+                for page, members in kept.items():
+                    plans[page].append(replace(group, apps=tuple(members)))
+            for page in pages:
+                if wave.number is None and not apps[page] and not gateways[page]:
+                    continue
+                parts[page].append(
+                    replace(
+                        wave, apps=tuple(apps[page]), gateways=tuple(gateways[page]), plans=tuple(plans[page])
+                    )
+                )
+        return {page: replace(self, waves=tuple(waves)) for page, waves in parts.items()}
+
     def app_name(self, app_id: Any) -> str:
         return self.app_names.get(str(app_id).lower()) or last_segment(app_id)
 
