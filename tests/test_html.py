@@ -445,3 +445,23 @@ def test_phone_width_has_no_sideways_scroll_and_folds_the_filters(
         page.screenshot(path=str(folder / "phone.png"), full_page=True)
     finally:
         page.close()
+
+
+def test_single_page_answers_why_apps_are_blocked_and_marks_blocked_waves(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    out = tmp_path / "out"
+    assert CliRunner().invoke(app, ["demo", "--out", str(out), "--format", "html,json", "-q"]).exit_code == 0
+    page = (out / "runbook.html").read_text(encoding="utf-8")
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    blocked = plan["summary"]["readiness"]["blocked"]
+    head = page.split('id="plan-data"', 1)[0]
+    assert f"Why {blocked} apps are blocked" in head and head.index('id="blockers"') < head.index(
+        'class="charts"'
+    )
+    for code, count in plan["summary"]["blockers"].items():
+        if count:
+            assert f"<code>{code}</code>" in head
+    assert 'class="wave-bar blocked' in head and 'class="wave-bar ready' in head  # blocked waves stand out

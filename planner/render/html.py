@@ -683,7 +683,7 @@ def _render(
         "apps_count": len(apps),
         "movers_count": scope.movers if scope.movers is not None else len(movers),
         "scope": scope,
-        "blockers": _blockers(plan, movers) if scope.role == "index" else [],
+        "blockers": _blockers(plan, movers) if scope.role != "page" else [],
         "apps_total": summary.get("apps_total", len(plan.get("apps") or ())),
         "readiness": [
             {"key": key, "label": label, "n": int(readiness.get(key) or 0)} for key, label in READINESS
