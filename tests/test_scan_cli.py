@@ -220,7 +220,7 @@ def test_resume_reuses_finished_work_and_fetches_only_what_failed(fake: FakeAzur
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
 def test_resume_after_the_scan_was_stopped(fake: FakeAzure, tmp_path: Path, stop: signal.Signals) -> None:
     """Killed or interrupted in the middle of the ARM phase: --resume keeps every call that had finished."""
-    fake.latency = 0.05  # room to stop it mid-phase even on a busy machine (0.02 s raced there)
+    fake.latency = 0.02
     out = tmp_path / "inv"
     env = {**os.environ, **fake.env()}
     command = [
@@ -241,8 +241,10 @@ def test_resume_after_the_scan_was_stopped(fake: FakeAzure, tmp_path: Path, stop
         not journal.exists() or len(journal.read_text().splitlines()) < 20
     ):
         time.sleep(0.02)
+    fake.latency = 1.0  # the calls left now take long, so the stop lands mid-phase however busy the machine
     process.send_signal(stop)
     assert process.wait(timeout=10) != 0  # Ctrl-C stops the workers too, promptly
+    fake.latency = 0.02
     done = len(journal.read_text().splitlines())
     assert 20 <= done < len(TASKS), "the scan was not killed in its ARM phase"
     assert manifest(out)["partial"] is True  # the folder says it is unfinished
