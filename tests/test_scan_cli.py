@@ -234,7 +234,11 @@ def test_resume_after_the_scan_was_stopped(fake: FakeAzure, tmp_path: Path, stop
         "2",
         "-q",
     ]
-    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    # A shell that starts the tests as a background job leaves SIGINT ignored, and a Python started
+    # with SIGINT ignored never raises KeyboardInterrupt: give the scan the default, as a terminal does.
+    process = subprocess.Popen(
+        command, env=env, cwd=ROOT, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
+    )
     journal = out / STATE_DIR / "arm-journal"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (
