@@ -356,10 +356,7 @@ def _wave_view(number: Any, wave: Wave, mix: Mapping[str, int], gateways: list[s
     apps = sum(mix.values())
     parts = [f"{mix[key]} {label.lower()}" for key, label in READINESS if mix.get(key)]
     unscheduled = "apps without a wave" if apps else "gateway work without a wave"
-    name = wave.name
-    if number is not None and name.lower().startswith(f"wave {number}".lower()):
-        name = name[len(f"wave {number}") :].lstrip(" —–-:·")
-        name = name[:1].upper() + name[1:]  # "Wave 1 — ready: ..." under "Wave 1"
+    name = wave.short_name  # "Wave 1 — ready: ..." under "Wave 1"
     return {
         "counts": dict(mix),
         "number": number,
