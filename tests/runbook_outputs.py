@@ -20,6 +20,7 @@ from typing import Any
 
 from planner.core.settings import Settings
 from planner.plan.pipeline import run_plan
+from planner.render.bicep import write_bicep
 from planner.render.scripts import write_scripts
 from planner.sample.synthetic import generate
 
@@ -47,6 +48,7 @@ class Outputs:
     name: str
     plan: dict[str, Any]
     scripts: tuple[Path, ...]
+    bicep: tuple[Path, ...] = ()
 
 
 @cache
@@ -60,7 +62,8 @@ def outputs() -> tuple[Outputs, ...]:
         plan = run_plan(inventory, Settings(as_of=AS_OF))
         plan["tool_version"] = plan.get("tool_version") or "0.1.0"
         scripts = write_scripts(plan, work / name / "scripts")
-        found.append(Outputs(name, plan, tuple(scripts)))
+        bicep = write_bicep(plan, work / name / "bicep")
+        found.append(Outputs(name, plan, tuple(scripts), tuple(p for p in bicep if p.suffix == ".bicep")))
     return tuple(found)
 
 
@@ -120,12 +123,11 @@ def script_commands(out: Outputs, subscription: str) -> Iterator[Emitted]:
                     yield Emitted(tuple(subscription if w == "$sub" else w for w in argv), where)
 
 
-def bicep_snippets() -> Iterator[tuple[str, str, str]]:
-    """(tenant, step title, snippet) for every step with Bicep."""
+def bicep_files() -> Iterator[tuple[str, Path]]:
+    """(tenant, path) of every Bicep file `--format bicep` wrote: the modules and the wave files."""
     for out in outputs():
-        for step in steps(out.plan):
-            if step.get("bicep"):
-                yield out.name, step["title"], step["bicep"]
+        for path in out.bicep:
+            yield out.name, path
 
 
 def powershell_commands() -> Iterator[tuple[str, str]]:

@@ -29,8 +29,9 @@ import pytest
 from runbook_outputs import ROOT, bare_commands, outputs, plan_commands, script_commands, steps, text_commands
 from test_runbook import SUB, make_app, make_gateway, make_plan
 
+from planner.render.common import step_notes_text
 from planner.runbook.apply import apply_runbook
-from planner.runbook.steps.step import AZURE_CLI_VERSION, PLACEHOLDER_WHY, WEB_API, placeholders
+from planner.runbook.steps.step import AZURE_CLI_VERSION, PLACEHOLDER_WHY, SHARED_NOTES, WEB_API, placeholders
 
 AZCLI_PYTHON = ROOT / ".venv-azcli" / "bin" / "python"
 CHECKER = Path(__file__).parent / "azcli" / "check.py"
@@ -274,7 +275,7 @@ def test_every_placeholder_says_where_its_value_comes_from() -> None:
         for step in steps(out.plan):
             for found in placeholders(" ".join(step["commands"])):
                 assert found in PLACEHOLDER_WHY, (out.name, step["title"], found)
-                assert step["manual"] and PLACEHOLDER_WHY[found] in (step["notes"] or ""), (
+                assert step["manual"] and PLACEHOLDER_WHY[found] in step_notes_text(step, SHARED_NOTES), (
                     out.name,
                     step["title"],
                 )

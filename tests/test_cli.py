@@ -130,7 +130,7 @@ def test_plan_json_is_one_line_per_app_and_parses_back(tmp_path: Path) -> None:
     write_json(plan, tmp_path / "plan.json")
     text = (tmp_path / "plan.json").read_text(encoding="utf-8")
     assert json.loads(text) == plan
-    app_lines = [line for line in text.splitlines() if line.startswith('  {"id": "/subscriptions/')]
+    app_lines = [line for line in text.splitlines() if line.startswith('  {"id":"/subscriptions/')]
     assert len(app_lines) == len(plan["apps"]) + len(plan["gateways"])
 
 

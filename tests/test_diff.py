@@ -92,3 +92,37 @@ def test_bad_recorded_settings_name_the_field(tmp_path: Path) -> None:
     result = runner.invoke(app, ["diff", str(out / "plan.json"), str(inventory)])
     assert result.exit_code == 2
     assert "plan.json" in result.output and "settings.wave_days" in result.output
+
+
+CONTOSO = Path(__file__).parents[1] / "samples" / "contoso"
+# The sample's plan as vnet-planner 0.1.0 wrote it (plan@1: notes in full in every step, Bicep snippets,
+# service-endpoint resources in every app): a real file of the previous version, kept as it was.
+PLAN_V1 = Path(__file__).parent / "fixtures" / "contoso-plan-v1.json"
+
+
+def test_diff_and_previous_read_a_plan_of_the_previous_version(tmp_path: Path) -> None:
+    assert json.loads(PLAN_V1.read_text(encoding="utf-8"))["schema"] == "vnet-planner/plan@1"
+    out = tmp_path / "plan"
+    args = ["plan", str(CONTOSO), "--out", str(out), "--format", "json", "--as-of", "2026-11-29"]
+    assert runner.invoke(app, [*args, "--previous", str(PLAN_V1)]).exit_code == 0
+    current = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    assert current["schema"] == "vnet-planner/plan@2"
+    previous = current["previous"]
+    # The same tenant on both sides: nothing migrated, appeared or vanished across the format change.
+    assert previous["migrated"] == previous["new_gateway_required"] == previous["removed_apps"] == []
+    assert previous["gateway_required_before"] == previous["gateway_required_after"] > 0
+    for old, new in ((PLAN_V1, out / "plan.json"), (out / "plan.json", PLAN_V1)):
+        result = runner.invoke(app, ["diff", str(old), str(new), "--json", str(tmp_path / "d.json")])
+        assert result.exit_code == 0, result.output
+        data = json.loads((tmp_path / "d.json").read_text(encoding="utf-8"))
+        assert data["migrated"] == data["new_gateway_required"] == []
+        assert data["gateways_removed"] == data["gateways_added"] == []
+
+
+def test_a_plan_of_an_unknown_version_is_not_read_as_a_plan(tmp_path: Path) -> None:
+    future = json.loads(PLAN_V1.read_text(encoding="utf-8")) | {"schema": "vnet-planner/plan@9"}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(future), encoding="utf-8")
+    result = runner.invoke(app, ["diff", str(path), str(CONTOSO)])
+    assert result.exit_code == 2, result.output
+    assert "plan.json" in result.output and "vnet-planner/plan@9" in result.output and "schema" in result.output

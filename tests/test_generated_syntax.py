@@ -2,10 +2,11 @@
 
 - every wave-NN.ps1 (and every classic Azure PowerShell command a step holds) parses with
   tree-sitter-powershell without an error node (pwsh itself is not installable here);
-- every Bicep snippet parses with tree-sitter-bicep without an error node, and is a module of its
-  own: single-line arrays and objects separate their items with commas (Bicep requires them; the
-  grammar does not), every symbol used is declared in the snippet, every resource names a type with
-  an api-version;
+- every Bicep file `--format bicep` writes (the modules and every wave-NN.bicep) parses with
+  tree-sitter-bicep without an error node, and stands on its own: single-line arrays and objects
+  separate their items with commas (Bicep requires them; the grammar does not), every symbol used is
+  declared in the file, every resource names a type with an api-version, every module call names a
+  module that exists beside it;
 - every wave-NN.sh passes ShellCheck with only the exclusions in ALLOWED_SHELLCHECK, each with its
   reason.
 
@@ -22,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from runbook_outputs import bicep_snippets, outputs, powershell_commands
+from runbook_outputs import bicep_files, outputs, powershell_commands
 
 ts = pytest.importorskip("tree_sitter")
 ts_bicep = pytest.importorskip("tree_sitter_bicep")
@@ -149,15 +150,33 @@ def test_the_bicep_checks_find_broken_snippets() -> None:
     assert bicep_problems("resource v 'A/b@2024-05-01' = {\n  name: 'v\n}\n")
 
 
-def test_every_bicep_snippet_is_a_module_of_its_own() -> None:
-    snippets = list(bicep_snippets())
-    kinds = {re.sub(r"[^A-Za-z]", "", title.split()[0]) for _, title, _ in snippets}
-    assert len(snippets) >= 10 and {"Create", "Connect", "Peer"} <= kinds, kinds
+MODULE_PATH = re.compile(r"^module \w+ '([^']+)'", re.M)
+
+
+def test_every_bicep_file_parses_and_calls_modules_that_exist() -> None:
+    files = list(bicep_files())
+    modules = {path.name for _, path in files if path.parent.name == "modules"}
+    assert {
+        "vnet.bicep",
+        "subnet.bicep",
+        "peering.bicep",
+        "regional.bicep",
+        "plan.bicep",
+        "site.bicep",
+    } <= modules
+    waves = [(tenant, path) for tenant, path in files if path.name.startswith("wave-")]
+    called = {m for _, path in waves for m in MODULE_PATH.findall(path.read_text(encoding="utf-8"))}
+    # Every kind of call occurs: the sample and the synthetic tenant create VNets, peer and build new plans.
+    assert called == {f"modules/{m}" for m in modules}, called
     failures = [
-        f"{tenant} / {title}: {'; '.join(problems)}"
-        for tenant, title, source in snippets
-        if (problems := bicep_problems(source))
+        f"{tenant} / {path.name}: {'; '.join(problems)}"
+        for tenant, path in files
+        if (problems := bicep_problems(path.read_text(encoding="utf-8")))
     ]
+    for tenant, path in waves:
+        for found in MODULE_PATH.findall(path.read_text(encoding="utf-8")):
+            if not (path.parent / found).is_file():
+                failures.append(f"{tenant} / {path.name}: calls {found}, which is not there")
     assert not failures, "\n".join(failures[:20])
 
 

@@ -440,7 +440,7 @@ def test_hostile_inventories_plan_or_fail_in_one_line(case: dict[str, Any], quie
         plan = plan_or_clean_refusal(inventory, work / "out", quiet=quiet)
         event("planned" if plan is not None else "refused")  # --hypothesis-show-statistics
         if plan is not None:
-            assert plan["schema"] == "vnet-planner/plan@1"
+            assert plan["schema"] == "vnet-planner/plan@2"
             assert plan["summary"]["apps_total"] == len(plan["apps"])
     finally:
         shutil.rmtree(work, ignore_errors=True)

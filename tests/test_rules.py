@@ -19,6 +19,7 @@ import pytest
 from planner.analysis.rules import GATEWAY_USES, RULES
 from planner.analysis.rules.base import Kind
 from planner.plan.pipeline import run_plan
+from planner.render.common import expanded_evidence
 
 Resources = list[dict[str, Any]]
 OTHER_VNET = f"{f.RG}/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-other"
@@ -260,7 +261,7 @@ CASES: list[tuple[str, str, Callable[[Resources], Resources], str, str | None]] 
 def _verdict(plan: dict[str, Any], code: str) -> tuple[str, list[dict[str, Any]]]:
     app = next(a for a in plan["apps"] if a["id"] == f.APP_ID)
     if code in app["limitations"] + app["blockers"] + app["findings"]:
-        return "yes", [e for e in app["evidence"] if e["code"] == code]
+        return "yes", [e for e in expanded_evidence(plan, app) if e["code"] == code]
     if code in [u["code"] for u in app["unknown"]]:
         return "unknown", []
     return "no", []
@@ -340,9 +341,12 @@ def test_sql_server_vnet_rule_child_resource(tmp_path: Path) -> None:
         "type": "Microsoft.Sql/servers/virtualNetworkRules",
         "properties": {"virtualNetworkSubnetId": f.VNET_ID + "/subnets/workload", "state": "Ready"},
     }
-    app = run_plan(f.write(tmp_path, [*f.base_tenant(), rule]))["apps"][0]
+    plan = run_plan(f.write(tmp_path, [*f.base_tenant(), rule]))
+    app = plan["apps"][0]
     assert "SERVICE_ENDPOINTS" in app["limitations"]
-    [evidence] = [e for e in app["evidence"] if e["code"] == "SERVICE_ENDPOINTS"]
+    [summary] = [e for e in app["evidence"] if e["code"] == "SERVICE_ENDPOINTS"]
+    assert summary["resource_id"] == f.VNET_ID and summary["value"] == 1  # plan@2: the VNet, once
+    [evidence] = [e for e in expanded_evidence(plan, app) if e["code"] == "SERVICE_ENDPOINTS"]
     assert evidence["resource_id"] == server
 
 

@@ -16,11 +16,17 @@ from typing import Any
 import pytest
 
 from planner.core.settings import Settings
+from planner.render.common import step_notes_text
 from planner.runbook.apply import apply_runbook, critical_tag, default_start
-from planner.runbook.steps.step import placeholders
+from planner.runbook.steps.step import SHARED_NOTES, placeholders
 
 SUB = "11111111-2222-3333-4444-555555555555"
 NET = f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network"
+
+
+def notes_of(step: dict) -> str:
+    """A step's own notes and the shared ones it names (plan format 2)."""
+    return step_notes_text(step, SHARED_NOTES)
 
 
 def vnet_id(name: str) -> str:
@@ -473,17 +479,33 @@ def test_every_step_has_validation_and_rollback_and_numbers_from_one() -> None:
     assert [s["order"] for s in steps] == list(range(1, len(steps) + 1))
     for step in steps:
         assert step["validation"] and step["rollback"], step["title"]
-        assert set(step) >= {"order", "phase", "title", "commands", "bicep", "validation", "rollback"}
+        assert set(step) >= {
+            "order",
+            "phase",
+            "title",
+            "commands",
+            "deploy",
+            "validation",
+            "rollback",
+            "notes",
+            "see",
+        }
 
 
-def test_bicep_is_given_where_a_resource_is_created() -> None:
+def test_a_deploy_call_is_given_where_a_resource_is_created() -> None:
     plan = run([cross_region_app()])
     steps = app_of(plan, "app-x")["steps"]
-    for title_start in ("Create VNet", "Create subnet", "Connect app-x", "Peer "):
+    modules = {"Create VNet": ["vnet"], "Create subnet": ["subnet"], "Connect app-x": ["regional"]}
+    modules["Peer "] = ["peering", "peering"]  # both sides, the old one first
+    for title_start, expected in modules.items():
         step = next(s for s in steps if s["title"].startswith(title_start))
-        assert step["bicep"], title_start
+        assert [d["module"] for d in step["deploy"]] == expected, title_start
     subnet = next(s for s in steps if s["title"].startswith("Create subnet"))
-    assert "'10.4.0.0/26'" in subnet["bicep"] and "Microsoft.Web/serverFarms" in subnet["bicep"]
+    [call] = subnet["deploy"]
+    assert call["params"]["addressPrefix"] == "10.4.0.0/26" and call["stage"] == "network"
+    connect = next(s for s in steps if s["title"].startswith("Connect app-x"))
+    assert connect["deploy"][0]["stage"] == "cutover"
+    assert connect["deploy"][0]["params"]["subnetId"].endswith("/subnets/" + call["params"]["name"])
 
 
 def test_classic_vnet_is_migrated_first_and_unknown_ids_stop_the_scripts() -> None:
@@ -503,7 +525,7 @@ def test_classic_vnet_is_migrated_first_and_unknown_ids_stop_the_scripts() -> No
     )
     connect = next(s for s in steps if s["title"].startswith("Connect app-c"))
     assert "<MIGRATED_VNET_ID>" in connect["commands"][0] and connect["manual"]
-    assert "<MIGRATED_VNET_ID>" in connect["notes"]
+    assert "<MIGRATED_VNET_ID>" in notes_of(connect)
     # The app is not left disconnected by a script while its connect step waits for a person.
     assert next(s for s in steps if s["title"].startswith("Delete app-c"))["manual"]
     assert any("app-c" in w and "placeholders" in w for w in plan["warnings"])
@@ -645,20 +667,22 @@ def test_rollback_recreates_the_connection_with_the_put_shape_until_the_deadline
     cert = next(c for c in rollback["commands"] if "root-cert create" in c)
     # a file path, not the pasted blob
     assert "--public-cert-data '<CERT_FILE_FROM_PREVIOUS_COMMAND>'" in cert
-    assert "base64 -d" in rollback["notes"]
+    assert "base64 -d" in notes_of(rollback)
 
 
 def test_gateway_not_found_has_no_rollback_path() -> None:
     plan = run([make_app("app-a", findings=("GATEWAY_NOT_FOUND",), gateway=None)], gateways=[])
     app = app_of(plan, "app-a")
     assert "No rollback" in app["steps"][-1]["title"]
-    assert "GATEWAY_NOT_FOUND" in (app["steps"][0]["notes"] or "")
+    assert "GATEWAY_NOT_FOUND" in notes_of(app["steps"][0])
 
 
 def test_unknown_blocker_gets_a_manual_step_with_its_fix() -> None:
     plan = run([make_app("app-a", blockers=("NEW_BLOCKER",), readiness="blocked")])
     first = app_of(plan, "app-a")["steps"][0]
-    assert first["manual"] and "NEW_BLOCKER" in first["title"] and "Do the new thing first." in first["notes"]
+    assert (
+        first["manual"] and "NEW_BLOCKER" in first["title"] and "Do the new thing first." in notes_of(first)
+    )
 
 
 # --- shared work and ordering -------------------------------------------------------------------
@@ -889,7 +913,7 @@ def test_automated_commands_are_complete_az_commands() -> None:
 def test_placeholders_are_explained_where_they_appear() -> None:
     for step in all_steps(everything()):
         for found in placeholders(" ".join(step["commands"])):
-            assert step["manual"] and found in (step["notes"] or ""), step["title"]
+            assert step["manual"] and found in notes_of(step), step["title"]
 
 
 def test_runbook_is_idempotent() -> None:

@@ -17,6 +17,7 @@ import typer
 from fake_azure import ARG_PATH, FakeAzure, Fault, Tenant, synthetic_tenant
 from typer.testing import CliRunner, Result
 
+from planner import __version__
 from planner.cli.scan import register
 from planner.collect.arm import ArmCall
 from planner.collect.auth import Connection
@@ -67,7 +68,7 @@ def test_a_complete_scan_writes_every_data_set_and_the_manifest(fake: FakeAzure,
         [*(f"{d}.jsonl" for d in DATA_SETS), "manifest.json"]
     )
     m = manifest(out)
-    assert m["schema"] == "vnet-planner/inventory@1" and m["tool_version"] == "0.1.0"
+    assert m["schema"] == "vnet-planner/inventory@1" and m["tool_version"] == __version__
     assert m["cloud"] == "AzureCloud" and m["partial"] is False
     assert m["started_at"] <= m["finished_at"] and m["finished_at"].endswith("Z")
     assert sorted(m["scope"]["subscriptions"]) == SUBS and m["scope"]["management_group"] is None

@@ -44,7 +44,7 @@ def _plan_options(
         typer.Option(
             "--format",
             "-f",
-            help="Comma list: json,csv,xlsx,html,scripts,ics,boards (default: json,csv,xlsx,html).",
+            help="Comma list: json,csv,xlsx,html,scripts,bicep,ics,boards (default: json,csv,xlsx,html).",
         ),
     ] = None,
     prices: Annotated[

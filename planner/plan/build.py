@@ -13,7 +13,7 @@ from planner import __version__
 from planner.analysis.analyse import AppResult, analyse, run_rules
 from planner.analysis.rules import GATEWAY_DOC, GATEWAY_USES, RULES
 from planner.analysis.rules.base import Kind, Status
-from planner.core.ids import norm_id, parent_id
+from planner.core.ids import last_segment, norm_id, parent_id
 from planner.gateways.decommission import GatewayReport, analyse_gateways
 from planner.gateways.prices import PriceTable
 from planner.inventory.model import App, Integration, Tenant
@@ -21,7 +21,10 @@ from planner.inventory.scope import Scope, Subject, ambiguous_names, scope_from_
 from planner.placement.targets import Placement, place_targets
 
 RETIREMENT_DATE = date(2027, 3, 31)  # azure-facts §7.3: gateway-required integration and SSTP P2S end
-SCHEMA = "vnet-planner/plan@1"
+SCHEMA = "vnet-planner/plan@2"
+# Plans this version reads (diff, --previous): @2 moved shared step notes to `step_notes` and Bicep out
+# of the steps; nothing those readers use changed (docs/plan-format.md, "Versions").
+READABLE_SCHEMAS = ("vnet-planner/plan@1", SCHEMA)
 
 
 def build_plan(
@@ -75,9 +78,11 @@ def build_plan(
         "subscriptions": _subscriptions(tenant),
         "codes": codes_legend(),
         "gateway_uses": gateway_uses_legend(),
+        "step_notes": {},  # the runbook fills it: notes shared by every step of a kind, by key
         "apps": apps,
         "gateways": gateway_dicts,
         "subnets": [_subnet_dict(t) for t in targets],
+        "vnets": _vnets(tenant, in_scope),
         "warnings": scoping.warnings,
         "waves": [],
         "schedule": None,
@@ -247,14 +252,6 @@ def _context(tenant: Tenant, result: AppResult, gateway: GatewayReport | None) -
         return None
     app = result.app
     vnet = ctx.vnet
-    se_resources: dict[str, dict[str, Any]] = {}
-    for evidence in result.verdicts["SERVICE_ENDPOINTS"].evidence:
-        entry = se_resources.setdefault(
-            evidence.resource_id, {"id": evidence.resource_id, "type": evidence.note, "subnets": []}
-        )
-        entry["subnets"].append(evidence.value)
-    for entry in se_resources.values():
-        entry["services"] = sorted(_endpoint_services(tenant, entry["subnets"]))
     kv = []
     for reference in tenant.kv_references.get(norm_id(app.id), []):
         vault = tenant.vaults_by_name.get((reference.vault_name or "").lower())
@@ -288,7 +285,6 @@ def _context(tenant: Tenant, result: AppResult, gateway: GatewayReport | None) -
         "slot_names": sorted(s.slot or "" for s in slots),
         "is_function": app.is_function,
         "scm_host": app.scm_host,
-        "service_endpoint_resources": list(se_resources.values()),
         "keyvault_references": kv,
         "plan_routes": [
             {"start": r.start, "end": r.end, "type": r.route_type}
@@ -300,6 +296,62 @@ def _context(tenant: Tenant, result: AppResult, gateway: GatewayReport | None) -
         "plan_subnets": tenant.subnets_of_plan(app.plan_id),
         "plan_subnet_limit": ctx.target.plan_subnet_limit if ctx.target else None,
     }
+
+
+def _vnets(tenant: Tenant, results: list[AppResult]) -> list[dict[str, Any]]:
+    """Facts of a VNet that every app integrated with it shares, said once (plan format 2): the resources
+    that admit only its subnets through service endpoints (SERVICE_ENDPOINTS's evidence; an app's verdict
+    depends on its VNet alone, access.check_service_endpoints)."""
+    found: dict[str, dict[str, Any]] = {}
+    for result in results:
+        verdict = result.verdicts.get("SERVICE_ENDPOINTS")
+        ctx = result.context
+        if verdict is None or verdict.status != Status.YES or ctx is None or not ctx.vnet_id:
+            continue
+        key = norm_id(ctx.vnet_id)
+        if key in found:
+            continue
+        resources: dict[str, dict[str, Any]] = {}
+        for evidence in verdict.evidence:
+            entry = resources.setdefault(
+                evidence.resource_id,
+                {"id": evidence.resource_id, "type": evidence.note, "subnets": [], "fields": []},
+            )
+            entry["subnets"].append(evidence.value)
+            entry["fields"].append(evidence.field)
+        for entry in resources.values():
+            entry["services"] = sorted(_endpoint_services(tenant, entry["subnets"]))
+        found[key] = {
+            "id": ctx.vnet_id,
+            "name": ctx.vnet.name if ctx.vnet else last_segment(ctx.vnet_id),
+            "service_endpoint_resources": list(resources.values()),
+        }
+    return [found[key] for key in sorted(found)]
+
+
+def _evidence(result: AppResult) -> list[dict[str, Any]]:
+    """The app's evidence; SERVICE_ENDPOINTS's as one entry naming its VNet, whose entry in `vnets` lists
+    the resources (the same for every app of the VNet)."""
+    out: list[dict[str, Any]] = []
+    vnet_id = result.context.vnet_id if result.context else None
+    for code, verdict in result.verdicts.items():
+        if verdict.status != Status.YES:
+            continue
+        if code == "SERVICE_ENDPOINTS" and vnet_id:
+            count = len({e.resource_id.lower() for e in verdict.evidence})
+            out.append(
+                {
+                    "code": code,
+                    "resource_id": vnet_id,
+                    "field": "vnets[].service_endpoint_resources",
+                    "value": count,
+                    "note": f"{count} resource(s) admit only subnets of this VNet through service endpoints "
+                    "(listed once for the VNet, under vnets in plan.json)",
+                }
+            )
+        else:
+            out += [e.as_dict() for e in verdict.evidence]
+    return out
 
 
 def _endpoint_services(tenant: Tenant, subnet_ids: list[str]) -> set[str]:
@@ -319,7 +371,7 @@ def _app_dict(
     ctx = result.context
     key = norm_id(app.id)
     target = placement.by_app.get(key)
-    evidence = [e.as_dict() for v in result.verdicts.values() if v.status == Status.YES for e in v.evidence]
+    evidence = _evidence(result)
     readiness = result.readiness
     vnet_id = ctx.vnet_id if ctx else app.regional_subnet_id and app.regional_subnet_id.split("/subnets/")[0]
     data: dict[str, Any] = {

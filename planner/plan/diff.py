@@ -13,7 +13,7 @@ from typing import Any
 
 from planner.core.errors import InputError
 from planner.inventory.scope import Scope, Subject, parse_scope
-from planner.plan.build import SCHEMA
+from planner.plan.build import READABLE_SCHEMAS
 
 GATEWAY_REQUIRED = "gateway-required"
 
@@ -114,7 +114,17 @@ def read_plan(path: Path) -> dict[str, Any] | None:
         data = _read_lean(path)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(str(path), f"invalid JSON: {exc}") from None
-    return data if isinstance(data, dict) and data.get("schema") == SCHEMA else None
+    if not isinstance(data, dict):
+        return None
+    schema = data.get("schema")
+    if isinstance(schema, str) and schema.startswith("vnet-planner/plan@") and schema not in READABLE_SCHEMAS:
+        raise InputError(
+            str(path),
+            f"{schema} is a plan format this vnet-planner does not read (it reads {', '.join(READABLE_SCHEMAS)}): "
+            "use the vnet-planner release that wrote it, or a newer one",
+            field="schema",
+        )
+    return data if schema in READABLE_SCHEMAS else None
 
 
 def side_of(plan: dict[str, Any], path: Path) -> Side:

@@ -20,6 +20,33 @@ def portal_url(resource_id: str | None, portal: str | None = None) -> str | None
     return base + quote(str(resource_id), safe="/()-_.~!*',;=:@")
 
 
+def step_notes_text(step: Mapping[str, Any], shared: Mapping[str, Any]) -> str:
+    """All of a step's notes: its own (`notes`) and the shared ones it names (`see`, keys of the plan's
+    `step_notes`; plan format 2). A plan@1 step has no `see`: its `notes` already hold everything."""
+    parts = [str(step["notes"])] if step.get("notes") else []
+    parts += [str(shared[key]) for key in step.get("see") or () if key in shared]
+    return " ".join(parts)
+
+
+def expanded_evidence(plan: Mapping[str, Any], app: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """An app's evidence with each entry as plan@1 wrote it: a plan@2 SERVICE_ENDPOINTS entry (naming the
+    VNet) becomes one entry per resource and subnet, from the VNet's entry in `vnets`."""
+    vnets = {str(v.get("id") or "").lower(): v for v in plan.get("vnets") or ()}
+    out: list[dict[str, Any]] = []
+    for ev in app.get("evidence") or ():
+        vnet = vnets.get(str(ev.get("resource_id") or "").lower())
+        if ev.get("code") != "SERVICE_ENDPOINTS" or vnet is None:
+            out.append(dict(ev))
+            continue
+        for resource in vnet.get("service_endpoint_resources") or ():
+            for subnet, field in zip(
+                resource.get("subnets") or (), resource.get("fields") or (), strict=False
+            ):
+                entry = {"code": "SERVICE_ENDPOINTS", "resource_id": resource.get("id"), "field": field}
+                out.append(entry | {"value": subnet, "note": resource.get("type")})
+    return out
+
+
 def last_segment(resource_id: Any) -> str:
     """The name at the end of an ARM id (`.../sites/web-shop` -> `web-shop`), or "" without one."""
     return ids.last_segment(str(resource_id or "")) or ""

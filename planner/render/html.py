@@ -27,6 +27,7 @@ from typing import Any, TextIO
 from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
 
+from planner.render.bicep import deploy_text
 from planner.render.common import as_date as _date
 from planner.render.common import (
     governance_lines,
@@ -139,7 +140,7 @@ def _steps(steps: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
             "ph": step.get("phase") or "",
             "t": step.get("title") or "",
             "cmd": [str(c) for c in step.get("commands") or ()],
-            "bicep": step.get("bicep") or "",
+            "bicep": deploy_text(step),
             "v": step.get("validation") or "",
             "rb": step.get("rollback") or "",
         }

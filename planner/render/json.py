@@ -1,35 +1,40 @@
 """plan.json: the machine-readable contract (docs/plan-format.md).
 
-Top-level keys are indented for people; each app, gateway, subnet and wave is one line, which keeps
-diffs readable (one changed app, one changed line) and lets the C encoder do the work: `json.dump`
-with `indent` falls back to the pure-Python encoder (docs/performance.md).
+Top-level keys are indented for people; each app, gateway, subnet, VNet and wave is one line, which
+keeps diffs readable (one changed app, one changed line). Items are encoded by orjson: on a plan of
+46,000 gateway-required apps it writes the 900 MB in a seventh of the time `json` takes
+(docs/performance.md), as compact UTF-8 (no spaces after separators, characters as they are).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-_LINE_PER_ITEM = ("apps", "gateways", "subnets", "waves", "subscriptions")
+import orjson
+
+_LINE_PER_ITEM = ("apps", "gateways", "subnets", "vnets", "waves", "subscriptions")
+_COMPACT = orjson.OPT_NON_STR_KEYS
+_INDENTED = orjson.OPT_NON_STR_KEYS | orjson.OPT_INDENT_2
 
 
 def write_json(plan: dict[str, Any], path: Path) -> None:
     """Write the plan dict as UTF-8 JSON: pretty top level, one line per list item."""
-    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
-    with path.open("w", encoding="utf-8") as handle:
-        handle.write("{")
+    with path.open("wb") as handle:
+        handle.write(b"{")
         for index, (key, value) in enumerate(plan.items()):
-            handle.write(",\n " if index else "\n ")
-            handle.write(encode(key) + ": ")
+            handle.write(b",\n " if index else b"\n ")
+            handle.write(orjson.dumps(key, option=_COMPACT) + b": ")
             if key in _LINE_PER_ITEM and isinstance(value, list) and value:
-                handle.write("[")
+                handle.write(b"[")
                 for position, item in enumerate(value):
-                    handle.write(",\n  " if position else "\n  ")
-                    handle.write(encode(item))  # one item at a time: no file-sized string in memory
-                handle.write("\n ]")
+                    handle.write(b",\n  " if position else b"\n  ")
+                    handle.write(
+                        orjson.dumps(item, option=_COMPACT)
+                    )  # one item at a time: no file-sized bytes
+                handle.write(b"\n ]")
             elif isinstance(value, dict):
-                handle.write(json.dumps(value, ensure_ascii=False, indent=1).replace("\n", "\n "))
+                handle.write(orjson.dumps(value, option=_INDENTED).replace(b"\n", b"\n "))
             else:
-                handle.write(encode(value))
-        handle.write("\n}\n")
+                handle.write(orjson.dumps(value, option=_COMPACT))
+        handle.write(b"\n}\n")

@@ -29,6 +29,7 @@ class Format(StrEnum):
     SCRIPTS = "scripts"
     ICS = "ics"
     BOARDS = "boards"
+    BICEP = "bicep"
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ RENDERERS: dict[Format, list[_Renderer]] = {
     Format.SCRIPTS: [_Renderer("planner.render.scripts", "write_scripts", None, schedule=True)],
     Format.ICS: [_Renderer("planner.render.ics", "write_ics", "schedule.ics", schedule=True)],
     Format.BOARDS: [_Renderer("planner.render.boards", "write_boards", None, schedule=True)],
+    Format.BICEP: [_Renderer("planner.render.bicep", "write_bicep", None, schedule=True)],
 }
 DEFAULT_FORMATS = (Format.JSON, Format.CSV, Format.XLSX, Format.HTML)
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from planner.core.ids import id_part
 from planner.core.shell import join, placeholders, quote
+from planner.render.common import step_notes_text
 from planner.render.schedule import Schedule, Wave, schedule_of
 
 # Exit code of a script that stopped at a manual step (0 done, 1 a command failed, 2 bad usage).
@@ -33,6 +34,7 @@ class ScriptStep:
     number: int
     owner: str
     step: Mapping[str, Any]
+    notes: str = ""  # its own and its shared notes (plan.json's `notes` and `see`)
 
     @property
     def runnable(self) -> bool:
@@ -55,7 +57,7 @@ def write_scripts(plan: Mapping[str, Any], out_dir: Path, schedule: Schedule | N
     written: list[Path] = []
     for wave in schedule.scheduled:
         owners = list(wave.owners())
-        steps, rollbacks = _sequence(owners)
+        steps, rollbacks = _sequence(owners, plan.get("step_notes") or {})
         subscriptions = _subscriptions(owners, names)
         stem = f"wave-{wave.number:02d}"
         bash = out_dir / f"{stem}.sh"
@@ -67,7 +69,9 @@ def write_scripts(plan: Mapping[str, Any], out_dir: Path, schedule: Schedule | N
     return written
 
 
-def _sequence(owners: Iterable[Mapping[str, Any]]) -> tuple[list[ScriptStep], list[ScriptStep]]:
+def _sequence(
+    owners: Iterable[Mapping[str, Any]], shared: Mapping[str, Any]
+) -> tuple[list[ScriptStep], list[ScriptStep]]:
     """Steps numbered through the wave, and the rollback steps (kept aside, never run)."""
     steps: list[ScriptStep] = []
     rollbacks: list[ScriptStep] = []
@@ -75,9 +79,9 @@ def _sequence(owners: Iterable[Mapping[str, Any]]) -> tuple[list[ScriptStep], li
         name = str(owner.get("name") or owner.get("id"))
         for step in owner.get("steps") or []:
             if step.get("phase") == "rollback":
-                rollbacks.append(ScriptStep(0, name, step))
+                rollbacks.append(ScriptStep(0, name, step, step_notes_text(step, shared)))
             else:
-                steps.append(ScriptStep(len(steps) + 1, name, step))
+                steps.append(ScriptStep(len(steps) + 1, name, step, step_notes_text(step, shared)))
     return steps, rollbacks
 
 
@@ -208,7 +212,7 @@ def render_bash(
     for s in steps:
         step = s.step
         out.append("")
-        out += [f"# {line}" for line in _lines(step.get("notes"))]
+        out += [f"# {line}" for line in _lines(s.notes)]
         out.append(f"step {s.number} {q(s.owner)} {q(_one_line(step.get('title')))}")
         if s.runnable:
             for command in step.get("commands") or []:
@@ -216,7 +220,7 @@ def render_bash(
         else:
             out.append(f"say {q('MANUAL: ' + _one_line(step.get('title')))}")
             out += [f"say {q('$ ' + c)}" for c in step.get("commands") or []]
-            out += [f"say {q('note: ' + line)}" for line in _lines(step.get("notes"))]
+            out += [f"say {q('note: ' + line)}" for line in _lines(s.notes)]
         if step.get("validation"):
             out.append(f"say {q('check: ' + _one_line(step.get('validation')))}")
         if not s.runnable:
@@ -233,7 +237,7 @@ def _rollback_comments(rollbacks: Sequence[ScriptStep]) -> list[str]:
     for s in rollbacks:
         out.append(f"# {_one_line(s.owner)}: {_one_line(s.step.get('title'))}")
         out += [f"#   {_one_line(c)}" for c in s.step.get("commands") or []]
-        out += [f"#   {line}" for line in _lines(s.step.get("notes"))]
+        out += [f"#   {line}" for line in _lines(s.notes)]
     return out
 
 
@@ -344,7 +348,7 @@ def render_powershell(
     for s in steps:
         step = s.step
         out.append("")
-        out += [f"# {line}" for line in _lines(step.get("notes"))]
+        out += [f"# {line}" for line in _lines(s.notes)]
         out.append(f"Start-Step {s.number} {q(s.owner)} {q(_one_line(step.get('title')))}")
         if s.runnable:
             for command in step.get("commands") or []:
@@ -353,7 +357,7 @@ def render_powershell(
         else:
             out.append(f"Write-StepText {q('MANUAL: ' + _one_line(step.get('title')))}")
             out += [f"Write-StepText {q('$ ' + c)}" for c in step.get("commands") or []]
-            out += [f"Write-StepText {q('note: ' + line)}" for line in _lines(step.get("notes"))]
+            out += [f"Write-StepText {q('note: ' + line)}" for line in _lines(s.notes)]
         if step.get("validation"):
             out.append(f"Write-StepText {q('check: ' + _one_line(step.get('validation')))}")
         if not s.runnable:

@@ -28,8 +28,10 @@ from planner.runbook.steps import (
     build_app_steps,
     build_gateway_steps,
     numbered,
+    step_notes,
 )
 from planner.runbook.steps.app import new_plan_name
+from planner.runbook.steps.facts import ruled_by_vnet
 from planner.runbook.steps.network import restricted_vaults
 from planner.runbook.steps.place import resolve_place
 from planner.runbook.steps.resources import service_endpoint
@@ -105,7 +107,8 @@ def apply_runbook(
     calendar = calendar or calendar_of(settings, min(as_of.year, retirement.year), retirement.year + 1)
     leads = leads if leads is not None else lead_times_of(settings.lead_times)
     app_dicts: list[dict[str, Any]] = [a for a in plan.get("apps") or [] if isinstance(a, dict)]
-    everyone = [AppFacts.from_dict(a) for a in app_dicts]
+    vnets = ruled_by_vnet(plan.get("vnets"))
+    everyone = [AppFacts.from_dict(a, vnets) for a in app_dicts]
     movers: list[AppFacts] = []
     dict_of: dict[str, dict[str, Any]] = {}
     for d, facts in zip(app_dicts, everyone, strict=True):
@@ -173,6 +176,9 @@ def apply_runbook(
         wave_number = removal.get(gw.id.lower())
         d["removal_wave"] = wave_number
         d["steps"] = numbered(build_gateway_steps(gw, GatewayContext(wave_number, names, currency)))
+    plan["step_notes"] = step_notes(
+        step for d in (*app_dicts, *gateway_dicts) for step in d.get("steps") or ()
+    )
 
     tasks = _preparation_tasks(waves, leads, calendar, prep_from)
     for app_id, app_tasks in tasks.items():

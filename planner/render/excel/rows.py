@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from planner.render.bicep import deploy_text
 from planner.render.common import as_date as _date
 from planner.render.common import last_segment as _last
 from planner.render.common import legend, portal_url, subscription_label
@@ -83,7 +84,7 @@ def step_rows(lk: Lookups) -> Iterator[Row]:
                     "phase": step.get("phase"),
                     "title": step.get("title"),
                     "commands": commands,
-                    "bicep": step.get("bicep") or "",
+                    "bicep": deploy_text(step),
                     "validation": step.get("validation"),
                     "rollback": step.get("rollback"),
                     "due": wave.end,
@@ -168,6 +169,24 @@ def evidence_rows(lk: Lookups) -> Iterator[Row]:
                 "value": unknown.get("reason"),
                 "strength": "",
             }
+    # plan format 2: SERVICE_ENDPOINTS's resources once per VNet (each app's row above names its VNet).
+    for vnet in lk.plan.get("vnets") or ():
+        for resource in vnet.get("service_endpoint_resources") or ():
+            for subnet, field in zip(
+                resource.get("subnets") or (), resource.get("fields") or (), strict=False
+            ):
+                yield {
+                    "code": "SERVICE_ENDPOINTS",
+                    "verdict": (codes.get("SERVICE_ENDPOINTS") or {}).get("kind", ""),
+                    "subject": vnet.get("name") or _last(vnet.get("id")),
+                    "subject_kind": "VNet",
+                    "resource": resource.get("id"),
+                    "resource_url": portal_url(resource.get("id"), lk.portal),
+                    "field": field,
+                    "value": subnet,
+                    "strength": "",
+                    "note": resource.get("type") or "",
+                }
     for gw in lk.plan.get("gateways") or ():
         for ev in gw.get("evidence") or ():
             yield {

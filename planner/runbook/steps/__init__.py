@@ -9,7 +9,7 @@ from planner.runbook.steps.app import build_app_steps
 from planner.runbook.steps.context import AppContext, Shared, SlotState
 from planner.runbook.steps.facts import AppFacts, GatewayFacts, Strategy
 from planner.runbook.steps.gateway import GatewayContext, build_gateway_steps
-from planner.runbook.steps.step import Step, numbered
+from planner.runbook.steps.step import Step, numbered, step_notes
 
 __all__ = [
     "AppContext",
@@ -23,4 +23,5 @@ __all__ = [
     "build_app_steps",
     "build_gateway_steps",
     "numbered",
+    "step_notes",
 ]

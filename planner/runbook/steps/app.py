@@ -20,9 +20,8 @@ from planner.runbook.steps.facts import AppFacts, PlanRoute
 from planner.runbook.steps.network import network_steps, restricted_vaults
 from planner.runbook.steps.place import Place, Subject, resolve_place
 from planner.runbook.steps.resources import test_endpoint
-from planner.runbook.steps.step import WEB_API, Step, arm_url, az, shown
+from planner.runbook.steps.step import WEB_API, Deploy, Step, arm_url, az, shared_note, shown
 
-WEB_API_BICEP = "2024-11-01"
 KEYVAULT_API = "2024-11-01"  # the Microsoft.KeyVault version of the Bicep types azure-facts cites (BT-KV)
 RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 # Tiers a new plan can be created in directly; lower tiers are created as PremiumV3 and scaled down,
@@ -104,11 +103,17 @@ def classic_migration(app: AppFacts, ctx: AppContext, shared: Shared) -> list[St
             notes=(
                 f"CLASSIC_VNET: {app.name} is integrated with the classic VNet {name}; regional integration reaches only "
                 "Resource Manager VNets and cannot reach a classic VNet across peering.",
-                "These are classic (Service Management) PowerShell commands: run them in Windows PowerShell with the "
-                "'Azure' module. Microsoft documents the migration as control-plane only, without data-path downtime.",
+                CLASSIC_POWERSHELL,
             ),
         ),
     ]
+
+
+CLASSIC_POWERSHELL = shared_note(
+    "classic-vnet-powershell",
+    "These are classic (Service Management) PowerShell commands: run them in Windows PowerShell with the "
+    "'Azure' module. Microsoft documents the migration as control-plane only, without data-path downtime.",
+)
 
 
 def _other_blocker(app: AppFacts, code: str, ctx: AppContext) -> Step:
@@ -152,24 +157,30 @@ def _in_place(app: AppFacts, ctx: AppContext, shared: Shared) -> list[Step]:
     return steps
 
 
+RESYNC_NOTE = shared_note(
+    "resync-required",
+    "RESYNC_REQUIRED: the connection's routes and DNS may be stale; the move replaces the connection, so no "
+    "resync is needed, but check which hosts the app really reaches today.",
+)
+GATEWAY_NOT_FOUND_NOTE = shared_note(
+    "gateway-not-found",
+    "GATEWAY_NOT_FOUND: no SSTP point-to-site gateway serves this VNet, so the connection carries no "
+    "traffic today and there is nothing to roll back to.",
+)
+
+
 def record_current(app: AppFacts, me: Subject) -> Step:
     """Read-only: what the app has now, so a rollback can re-create it."""
-    notes = []
+    notes: list[str] = []
     if "RESYNC_REQUIRED" in app.findings:
-        notes.append(
-            "RESYNC_REQUIRED: the connection's routes and DNS may be stale; the move replaces the connection, so no "
-            "resync is needed, but check which hosts the app really reaches today."
-        )
+        notes.append(RESYNC_NOTE)
     if "P2S_POOL_NOT_RFC1918" in app.findings:
         notes.append(
             f"P2S_POOL_NOT_RFC1918: the point-to-site pool ({', '.join(app.p2s_pools)}) is outside RFC 1918, so "
             "gateway-required integration has probably not worked for this app; nothing that works is lost."
         )
     if "GATEWAY_NOT_FOUND" in app.findings:
-        notes.append(
-            "GATEWAY_NOT_FOUND: no SSTP point-to-site gateway serves this VNet, so the connection carries no "
-            "traffic today and there is nothing to roll back to."
-        )
+        notes.append(GATEWAY_NOT_FOUND_NOTE)
     routes = [r for r in app.plan_routes if (r.type or "").upper() != "DEFAULT"]
     if routes:
         listed = ", ".join(_route_text(r) for r in routes)
@@ -192,6 +203,18 @@ def record_current(app: AppFacts, me: Subject) -> Step:
         rollback="Nothing to undo: read-only.",
         notes=tuple(notes),
     )
+
+
+VAULT_RETRY_NOTE = shared_note(
+    "keyvault-retry",
+    "Gateway-required integration cannot resolve references to a network-protected vault; regional integration "
+    "retries them through the VNet (azure-facts §4).",
+)
+VAULT_WINDOWS_CONTAINER_NOTE = shared_note(
+    "keyvault-windows-container",
+    "Windows containers cannot route Key Vault references through VNet integration: the vault must stay "
+    "reachable on its public endpoint for this app (e.g. an IP rule for the app's outbound addresses).",
+)
 
 
 def _vault_check(app: AppFacts, me: Subject) -> Step:
@@ -221,15 +244,9 @@ def _vault_check(app: AppFacts, me: Subject) -> Step:
             q="{identity: identity.type, keyVaultReferenceIdentity: properties.keyVaultReferenceIdentity}",
         )
     )
-    notes = [
-        "Gateway-required integration cannot resolve references to a network-protected vault; regional integration "
-        "retries them through the VNet (azure-facts §4)."
-    ]
+    notes = [VAULT_RETRY_NOTE]
     if app.is_windows_container:
-        notes.append(
-            "Windows containers cannot route Key Vault references through VNet integration: the vault must stay "
-            "reachable on its public endpoint for this app (e.g. an IP rule for the app's outbound addresses)."
-        )
+        notes.append(VAULT_WINDOWS_CONTAINER_NOTE)
     return Step(
         phase="pre-check",
         title=f"Check the Key Vaults {me.name} references, and the identity that reads them",
@@ -243,6 +260,13 @@ def _vault_check(app: AppFacts, me: Subject) -> Step:
         rollback="Nothing to undo: read-only.",
         notes=tuple(notes),
     )
+
+
+SLOT_FIRST_NOTE = shared_note(
+    "slot-first",
+    "The slot has no VNet integration today, so this costs production nothing: it proves the subnet, NSG, routes "
+    "and DNS before production's short outage.",
+)
 
 
 def _integrate_plain_slots(app: AppFacts, place: Place, ctx: AppContext) -> list[Step]:
@@ -280,24 +304,30 @@ def _integrate_plain_slots(app: AppFacts, place: Place, ctx: AppContext) -> list
                         sub=me.subscription,
                     )
                 ),
-                notes=(
-                    f"Slot {slot.name} has no VNet integration today, so this costs production nothing: it proves the "
-                    "subnet, NSG, routes and DNS before production's short outage.",
-                ),
+                notes=(SLOT_FIRST_NOTE,),
             )
         )
     return steps
 
 
+OUTAGE_STARTS = shared_note(
+    "outage-starts",
+    "The outage starts here: the app loses VNet access and restarts; typically 2-5 minutes until the connect step "
+    "completes, sometimes longer.",
+)
+OLD_APP_IDLE = shared_note("old-app-idle", "The old app no longer receives traffic, so this costs nothing.")
+DELETE_BY_URL = shared_note(
+    "delete-connection-by-url",
+    "The connection is deleted by its URL: az webapp vnet-integration remove only removes regional integration in "
+    f"Azure CLI 2.91, and one app can use only one form of integration at a time. The URL pins api-version {WEB_API}; "
+    "az resource delete would first look an api-version up from the provider.",
+)
+
+
 def disconnect(app: AppFacts, me: Subject, ctx: AppContext, *, phase: str = "cutover") -> Step:
     """Delete the gateway-required connection explicitly (azure-facts §6: `vnet-integration remove` may not)."""
     connection = app.connection or "<CONNECTION_NAME>"
-    outage = (
-        f"The outage of {me.name} starts here: it loses VNet access and restarts; typically 2-5 minutes until the "
-        "connect step completes, sometimes longer."
-        if phase == "cutover"
-        else f"The old app {me.name} no longer receives traffic, so this costs nothing."
-    )
+    outage = OUTAGE_STARTS if phase == "cutover" else OLD_APP_IDLE
     return Step(
         phase=phase,
         title=f"Delete {me.name}'s gateway-required connection to {connection}",
@@ -309,13 +339,20 @@ def disconnect(app: AppFacts, me: Subject, ctx: AppContext, *, phase: str = "cut
         ),
         validation=f"{shown(me.integration_list())} no longer lists {connection}.",
         rollback="Re-create the connection: see the rollback step (only while the gateway still has SSTP).",
-        notes=(
-            outage,
-            "The connection is deleted by its URL: az webapp vnet-integration remove only removes regional "
-            "integration in Azure CLI 2.91, and one app can use only one form of integration at a time. The URL "
-            f"pins api-version {WEB_API}; az resource delete would first look an api-version up from the provider.",
-        ),
+        notes=(outage, DELETE_BY_URL),
     )
+
+
+OUTAGE_ENDS = shared_note("outage-ends", "The outage ends when this completes and the app has restarted.")
+MULTI_PLAN_JOIN = shared_note(
+    "multi-plan-subnet-join",
+    "The subnet is shared with another plan (multi-plan subnet join, /26 or larger): the app is joined by setting "
+    "virtualNetworkSubnetId, which the CLI's add command refuses for a subnet in use.",
+)
+ADD_SETS_ROUTING = shared_note(
+    "add-sets-routing",
+    "az ... vnet-integration add also turns on outbound routing of application traffic; the next step sets it.",
+)
 
 
 def _connect(app: AppFacts, me: Subject, place: Place, ctx: AppContext, shared: Shared) -> Step:
@@ -331,35 +368,22 @@ def _connect(app: AppFacts, me: Subject, place: Place, ctx: AppContext, shared: 
         )
     else:
         command = _add_command(me, place)
-    resource = "Microsoft.Web/sites/slots/networkConfig" if me.slot else "Microsoft.Web/sites/networkConfig"
-    parent = (
-        f"resource site 'Microsoft.Web/sites@{WEB_API_BICEP}' existing = {{\n  name: '{me.site}'\n}}\n\n"
-        + (
-            f"resource slot 'Microsoft.Web/sites/slots@{WEB_API_BICEP}' existing = {{\n  parent: site\n  name: '{me.slot}'\n}}\n\n"
-            if me.slot
-            else ""
-        )
-    )
-    notes = [f"The outage ends when this completes and {me.name} has restarted."]
+    notes = [OUTAGE_ENDS]
     if joins_other_plan:
-        notes.append(
-            "The subnet is shared with another plan (multi-plan subnet join, /26 or larger): the app is joined by "
-            "setting virtualNetworkSubnetId, which the CLI's add command refuses for a subnet in use."
-        )
-    notes.append(
-        "az ... vnet-integration add also turns on outbound routing of application traffic; the next step sets it."
-    )
+        notes.append(MULTI_PLAN_JOIN)
+    notes.append(ADD_SETS_ROUTING)
     return Step(
         phase="cutover",
         title=f"Connect {me.name} to {place.subnet_name} in {place.vnet_name} (regional integration)",
         commands=(command,),
-        bicep=(
-            f"// resource group {me.resource_group}\n{parent}"
-            f"resource regional '{resource}@{WEB_API_BICEP}' = {{\n"
-            f"  parent: {'slot' if me.slot else 'site'}\n"
-            "  name: 'virtualNetwork'\n"
-            f"  properties: {{ subnetResourceId: '{place.subnet_id}', swiftSupported: true }}\n"
-            "}"
+        deploy=(
+            Deploy(
+                "regional",
+                me.subscription,
+                me.resource_group,
+                {"siteName": me.site, "slotName": me.slot or "", "subnetId": place.subnet_id},
+                stage="cutover",
+            ),
         ),
         validation=(
             f"{shown(me.integration_list())} lists one entry, whose vnetResourceId is {place.subnet_id} "
@@ -419,6 +443,27 @@ def configure(app: AppFacts, me: Subject, place: Place) -> list[Step]:
     return steps
 
 
+ROUTE_ALL_APPLIES = shared_note(
+    "route-all-applies",
+    "NSG outbound rules, route tables and a NAT gateway on the integration subnet now apply to all the app's "
+    "outbound traffic (a 0.0.0.0/0 route to a firewall captures internet traffic too). To also route content share, "
+    "image pull and backup traffic set outboundVnetRouting.allTraffic=true instead (needs 443 and 445 open to the "
+    "storage account).",
+)
+ROUTE_ALL_OFF = shared_note(
+    "route-all-off",
+    "vnet-integration add turns route-all on (Azure CLI 2.91 sets applicationTraffic); under gateway-required only "
+    "the VNet's ranges and the plan's routes went through the VNet, so turning it off keeps internet traffic where "
+    "it was. RFC 1918 destinations and service endpoints still go through the VNet.",
+)
+ROUTING_EXPLICIT = shared_note(
+    "routing-set-explicitly",
+    "The value is set explicitly either way: what vnet-integration add leaves behind has changed between CLI "
+    "versions. config set --vnet-route-all-enabled writes the site's outboundVnetRouting (Azure CLI 2.91), whether "
+    "or not the site had that setting before.",
+)
+
+
 def _routing(app: AppFacts, me: Subject, place: Place) -> Step:
     public_routes = routes_outside_rfc1918(app)
     route_all = bool(app.route_all) or bool(public_routes)
@@ -436,23 +481,12 @@ def _routing(app: AppFacts, me: Subject, place: Place) -> Step:
             )
         notes = (
             "Route-all because " + " and ".join(why) + ".",
-            f"NSG outbound rules, route tables and a NAT gateway on {place.subnet_name} now apply to all its outbound "
-            "traffic (a 0.0.0.0/0 route to a firewall captures internet traffic too). To also route content share, "
-            "image pull and backup traffic set outboundVnetRouting.allTraffic=true instead (needs 443 and 445 open "
-            "to the storage account).",
+            ROUTE_ALL_APPLIES,
         )
     else:
         title = f"Keep {me.name}'s internet-bound traffic off the VNet, as before the move"
-        notes = (
-            "vnet-integration add turns route-all on (Azure CLI 2.91 sets applicationTraffic); under gateway-required "
-            "only the VNet's ranges and the plan's routes went through the VNet, so turning it off keeps internet "
-            "traffic where it was. RFC 1918 destinations and service endpoints still go through the VNet.",
-        )
-    notes += (
-        "The value is set explicitly either way: what vnet-integration add leaves behind has changed between CLI "
-        "versions. config set --vnet-route-all-enabled writes the site's outboundVnetRouting (Azure CLI 2.91), "
-        "whether or not the site had that setting before.",
-    )
+        notes = (ROUTE_ALL_OFF,)
+    notes += (ROUTING_EXPLICIT,)
     return Step(
         phase="configure",
         title=title,
@@ -640,6 +674,12 @@ def _dependencies(app: AppFacts) -> list[str]:
     return out
 
 
+SWAP_IS_RELEASE = shared_note(
+    "swap-is-a-release",
+    "A release decision, not a network one: swap only if the slot holds the build to promote.",
+)
+
+
 def _swap(app: AppFacts, me: Subject, ctx: AppContext) -> Step:
     slot = next((s.name for s in ctx.slots), "<SLOT_NAME>")
     swap = az(
@@ -659,8 +699,35 @@ def _swap(app: AppFacts, me: Subject, ctx: AppContext) -> Step:
         ),
         rollback=f"Swap back: {shown(swap)}",
         manual=True,
-        notes=("A release decision, not a network one: swap only if the slot holds the build to promote.",),
+        notes=(SWAP_IS_RELEASE,),
     )
+
+
+ROLLBACK_NOTES = (
+    shared_note(
+        "rollback-needs-sstp",
+        "Possible only while the app's gateway still has SSTP point-to-site: SSTP connections stop on 2027-03-31 and "
+        "SSTP cannot be enabled again after 2026-03-31, so once the gateway's point-to-site configuration is removed "
+        "there is no way back.",
+    ),
+    shared_note(
+        "rollback-recreates-connection",
+        "The PUT re-creates the connection and returns a new certificate; it becomes a root certificate of the "
+        "gateway, and the VPN client package URL is handed to the app (the legacy PowerShell flow).",
+    ),
+    shared_note(
+        "rollback-certificate-file",
+        "The certificate goes in through a file of its bytes: --public-cert-data takes a file path and "
+        "base64-encodes the file itself (Azure CLI 2.91), so pasting the certBlob fails and a file of the base64 "
+        "text would be encoded a second time. (vnet-gateway update --root-cert-data fails on a gateway that "
+        "already has root certificates in 2.91.)",
+    ),
+    shared_note(
+        "rollback-use-legacy",
+        "--use-legacy true asks the gateway for the VPN client package (generatevpnclientpackage), the URL App "
+        "Service takes; without it the CLI generates a VPN profile instead.",
+    ),
+)
 
 
 def rollback_to_gateway(app: AppFacts, me: Subject, ctx: AppContext, *, after_switch: bool = False) -> Step:
@@ -739,19 +806,7 @@ def rollback_to_gateway(app: AppFacts, me: Subject, ctx: AppContext, *, after_sw
         ),
         rollback="Not applicable: this is the rollback.",
         manual=True,
-        notes=(
-            f"Possible only while {gw_name} still has SSTP point-to-site: SSTP connections stop on 2027-03-31 and SSTP "
-            "cannot be enabled again after 2026-03-31, so once the gateway's point-to-site configuration is removed "
-            "there is no way back.",
-            "The PUT re-creates the connection and returns a new certificate; it becomes a root certificate of the "
-            "gateway, and the VPN client package URL is handed to the app (the legacy PowerShell flow).",
-            "The certificate goes in through a file of its bytes: --public-cert-data takes a file path and "
-            "base64-encodes the file itself (Azure CLI 2.91), so pasting the certBlob fails and a file of the base64 "
-            "text would be encoded a second time. (vnet-gateway update --root-cert-data fails on a gateway that "
-            "already has root certificates in 2.91.)",
-            "--use-legacy true asks the gateway for the VPN client package (generatevpnclientpackage), the URL App "
-            "Service takes; without it the CLI generates a VPN profile instead.",
-        ),
+        notes=ROLLBACK_NOTES,
     )
 
 
@@ -844,15 +899,21 @@ def _create_plan(app: AppFacts, name: str, rg: str, subscription: str | None, pl
             phase="build",
             title=f"Create plan {name} ({sku}) in {place.location}",
             commands=(create,),
-            bicep=(
-                f"// resource group {rg}\n"
-                f"resource plan 'Microsoft.Web/serverfarms@{WEB_API_BICEP}' = {{\n"
-                f"  name: '{name}'\n"
-                f"  location: '{place.location}'\n"
-                f"  kind: '{kind}'\n"
-                f"  sku: {{ name: '{sku.replace('V', 'v')}'{', capacity: ' + workers if workers else ''} }}\n"
-                f"  properties: {{ reserved: {str(app.is_linux).lower()}, hyperV: {str(app.is_windows_container).lower()} }}\n"
-                "}"
+            deploy=(
+                Deploy(
+                    "plan",
+                    subscription,
+                    rg,
+                    {
+                        "name": name,
+                        "location": place.location,
+                        "kind": kind,
+                        "skuName": sku.replace("V", "v"),
+                        "capacity": int(workers) if workers else 1,
+                        "reserved": bool(app.is_linux),
+                        "hyperV": bool(app.is_windows_container),
+                    },
+                ),
             ),
             validation=(
                 shown(
@@ -932,7 +993,7 @@ def _create_app(app: AppFacts, new: Subject, plan_id: str, place: Place) -> Step
             _add_command(new, place),
         )
         title = f"Create slot {new.slot} on {new.site}, integrated with {place.subnet_name}"
-        bicep = None
+        deploy: tuple[Deploy, ...] = ()
     else:
         if app.is_function:
             command = az(
@@ -962,23 +1023,27 @@ def _create_app(app: AppFacts, new: Subject, plan_id: str, place: Place) -> Step
             )
         commands = (command,)
         title = f"Create {new.site} on the new plan, integrated with {place.subnet_name} from the start"
-        bicep = (
-            f"// resource group {new.resource_group}\n"
-            f"resource app 'Microsoft.Web/sites@{WEB_API_BICEP}' = {{\n"
-            f"  name: '{new.site}'\n"
-            f"  location: '{place.location}'\n"
-            f"  kind: '{app.kind or 'app'}'\n"
-            "  properties: {\n"
-            f"    serverFarmId: '{plan_id}'\n"
-            f"    virtualNetworkSubnetId: '{place.subnet_id}'\n"
-            f"    outboundVnetRouting: {{ applicationTraffic: {str(bool(app.route_all) or bool(routes_outside_rfc1918(app))).lower()} }}\n"
-            "  }\n}"
+        deploy = (
+            Deploy(
+                "site",
+                new.subscription,
+                new.resource_group,
+                {
+                    "name": new.site,
+                    "location": place.location,
+                    "kind": app.kind or "app",
+                    "serverFarmId": plan_id,
+                    "subnetId": place.subnet_id,
+                    "routeAll": bool(app.route_all) or bool(routes_outside_rfc1918(app)),
+                },
+                stage="cutover",
+            ),
         )
     return Step(
         phase="build",
         title=title,
         commands=commands,
-        bicep=bicep,
+        deploy=deploy,
         validation=f"{shown(new.integration_list())} lists one entry, whose vnetResourceId is {place.subnet_id}.",
         rollback=shown(_delete_site(new)),
         notes=(

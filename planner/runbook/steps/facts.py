@@ -93,6 +93,23 @@ class KeyVaultRef:
     public_network_access: str | None  # "Disabled" means only a private endpoint reaches it
 
 
+def ruled_by_vnet(vnets: Any) -> dict[str, tuple[RuledResource, ...]]:
+    """plan.json's `vnets` (plan format 2) as lower-case VNet id -> its service-endpoint resources."""
+    out: dict[str, tuple[RuledResource, ...]] = {}
+    for vnet in vnets or ():
+        if isinstance(vnet, Mapping) and isinstance(vnet.get("id"), str):
+            out[vnet["id"].lower()] = _ruled(vnet.get("service_endpoint_resources"))
+    return out
+
+
+def _ruled(resources: Any) -> tuple[RuledResource, ...]:
+    return tuple(
+        RuledResource(id=str(r["id"]), type=str(r.get("type") or ""), services=_strs(r.get("services")))
+        for r in resources or ()
+        if isinstance(r, Mapping) and r.get("id")
+    )
+
+
 @dataclass(frozen=True)
 class RuledResource:
     """A resource that admits the old VNet's subnets through service endpoints."""
@@ -168,7 +185,11 @@ class AppFacts:
     plan_subnet_limit: int | None = None
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> AppFacts:
+    def from_dict(
+        cls, d: Mapping[str, Any], vnets: Mapping[str, tuple[RuledResource, ...]] | None = None
+    ) -> AppFacts:
+        """The app's facts; `vnets` (from `ruled_by_vnet`) gives its VNet's service-endpoint resources,
+        which plan format 2 lists once per VNet (a plan@1 app's context holds them itself)."""
         ctx = d.get("context") if isinstance(d.get("context"), Mapping) else {}
         assert isinstance(ctx, Mapping)
         app_id = str(d.get("id") or "")
@@ -217,13 +238,9 @@ class AppFacts:
             slot_names=_strs(ctx.get("slot_names")),
             is_function=bool(ctx.get("is_function")) or "functionapp" in (kind or "").lower(),
             scm_host=_str(ctx.get("scm_host")),
-            service_endpoint_resources=tuple(
-                RuledResource(
-                    id=str(r["id"]), type=str(r.get("type") or ""), services=_strs(r.get("services"))
-                )
-                for r in ctx.get("service_endpoint_resources") or ()
-                if isinstance(r, Mapping) and r.get("id")
-            ),
+            service_endpoint_resources=_ruled(ctx.get("service_endpoint_resources"))
+            if "service_endpoint_resources" in ctx
+            else (vnets or {}).get(str(d.get("vnet_id") or "").lower(), ()),
             keyvault_references=tuple(
                 KeyVaultRef(
                     setting=_str(r.get("setting")),

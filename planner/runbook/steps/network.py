@@ -15,16 +15,62 @@ from planner.runbook.steps.context import AppContext, Shared
 from planner.runbook.steps.facts import AppFacts, GatewayFacts, KeyVaultRef, RuledResource
 from planner.runbook.steps.place import Place
 from planner.runbook.steps.resources import vnet_rule
-from planner.runbook.steps.step import GRAPH_FIRST, GRAPH_NOTE, Step, az, shown
+from planner.runbook.steps.step import GRAPH_FIRST, GRAPH_NOTE, Deploy, Step, az, shared_note, shown
 
 DELEGATION = "Microsoft.Web/serverFarms"
-NETWORK_API = "2024-05-01"  # the Microsoft.Network API version of the Bicep types azure-facts §6 cites
 # Uses of the old VNet's gateway that mean on-premises (or other VNets) are reached through it.
 TRANSIT_USES = frozenset(use.code for use in GATEWAY_USES if use.transit)
 ON_PREMISES_CODES = codes_where(
     "reaches_on_premises"
 )  # limitations: on-premises is reached through the gateway
 READ_ONLY = "Nothing to undo: read-only."
+PEERING_SYNC = shared_note(
+    "peering-sync",
+    "If a peering shows RemoteNotInSync, run az network vnet peering sync on both sides so the peers learn the new "
+    "range; on-premises (S2S/ExpressRoute) must route it too (BGP advertises it, static routes need it).",
+)
+FORWARDED_TRAFFIC = shared_note(
+    "peering-forwarded-traffic",
+    "Forwarded traffic is allowed both ways so traffic a firewall or gateway forwards is not dropped.",
+)
+SUBNET_CONTROLS = shared_note(
+    "subnet-controls",
+    "NSGs (outbound rules), route tables and NAT gateways on the integration subnet apply to the app's VNet traffic "
+    "after the move (route tables never applied under gateway-required).",
+)
+ONE_SUBNET_PER_PLAN = shared_note(
+    "one-subnet-per-plan",
+    "One subnet per plan and VNet: every app of the plan in this VNet joins it, so it is set up once, with the "
+    "first of them.",
+)
+ENDPOINTS_NEEDED = shared_note(
+    "service-endpoints-needed",
+    "Resources that admit the old VNet's subnets through service endpoints, and restricted Key Vaults, need the "
+    "same service endpoints on the new subnet.",
+)
+ENDPOINTS_REPLACED = shared_note(
+    "service-endpoints-replaced",
+    "--service-endpoints replaces the subnet's list: add any the pre-check showed.",
+)
+ENDPOINT_RULE = shared_note(
+    "service-endpoint-rule",
+    "SERVICE_ENDPOINTS: the resource admits traffic only from listed subnets of the old VNet; after the move the "
+    "app's traffic comes from the new integration subnet, through its service endpoint. Keep the old rules: other "
+    "resources in the old VNet use them.",
+)
+VAULT_IDENTITY = shared_note(
+    "keyvault-identity",
+    "The identity App Service reads the secrets with (keyVaultReferenceIdentity, SystemAssigned when empty) keeps "
+    "its access: the move changes the network path only.",
+)
+POOL_KEEP = shared_note(
+    "p2s-pool-keep",
+    "Keep the pool's entries until the gateway's clean-up: other apps use the pool until they move.",
+)
+POOL_QUERY = shared_note(
+    "p2s-pool-query",
+    "The query finds Azure resources whose settings name the pool; rules outside Azure must be found by hand.",
+)
 
 
 def network_steps(
@@ -139,9 +185,6 @@ def _new_vnet_check(app: AppFacts, place: Place) -> Step:
 
 def _create_vnet(app: AppFacts, place: Place) -> Step:
     dns = list(app.vnet_dns_servers)
-    dns_bicep = (
-        "\n    dhcpOptions: { dnsServers: [ " + ", ".join(f"'{d}'" for d in dns) + " ] }" if dns else ""
-    )
     notes = [
         f"Regional integration only reaches a VNet in the app's own region ({place.location}); the old VNet "
         f"{app.vnet_name} is in {app.vnet_location or 'another region'} (CROSS_REGION), so the app gets a VNet "
@@ -166,14 +209,18 @@ def _create_vnet(app: AppFacts, place: Place) -> Step:
                 sub=place.subscription,
             ),
         ),
-        bicep=(
-            f"// resource group {place.vnet_rg}\n"
-            f"resource vnet 'Microsoft.Network/virtualNetworks@{NETWORK_API}' = {{\n"
-            f"  name: '{place.vnet_name}'\n"
-            f"  location: '{place.location}'\n"
-            "  properties: {\n"
-            f"    addressSpace: {{ addressPrefixes: [ '{place.vnet_prefix}' ] }}{dns_bicep}\n"
-            "  }\n}"
+        deploy=(
+            Deploy(
+                "vnet",
+                place.subscription,
+                place.vnet_rg,
+                {
+                    "name": place.vnet_name,
+                    "location": place.location,
+                    "addressPrefix": place.vnet_prefix or "<TARGET_VNET_PREFIX>",
+                    "dnsServers": dns,
+                },
+            ),
         ),
         validation=(
             shown(
@@ -234,7 +281,7 @@ def _peering(app: AppFacts, place: Place, gateway: GatewayFacts | None, *, new_v
         )
     notes = [
         why_transit,
-        "Forwarded traffic is allowed both ways so traffic a firewall or gateway forwards is not dropped.",
+        FORWARDED_TRAFFIC,
     ]
     if not new_vnet:
         notes.append(
@@ -244,25 +291,29 @@ def _peering(app: AppFacts, place: Place, gateway: GatewayFacts | None, *, new_v
         phase="network",
         title=f"Peer {place.vnet_name} with {old_name} in both directions",
         commands=(hub, spoke),
-        bicep=(
-            f"// resource group {old_rg}: the old VNet's side (deploy it first)\n"
-            f"resource toNew 'Microsoft.Network/virtualNetworks/virtualNetworkPeerings@{NETWORK_API}' = {{\n"
-            f"  name: '{old_name}/{to_new}'\n"
-            "  properties: {\n"
-            f"    remoteVirtualNetwork: {{ id: '{place.vnet_id}' }}\n"
-            "    allowVirtualNetworkAccess: true\n"
-            "    allowForwardedTraffic: true\n"
-            f"    allowGatewayTransit: {str(transit).lower()}\n"
-            "  }\n}\n\n"
-            f"// resource group {place.vnet_rg}: the new VNet's side\n"
-            f"resource toOld 'Microsoft.Network/virtualNetworks/virtualNetworkPeerings@{NETWORK_API}' = {{\n"
-            f"  name: '{place.vnet_name}/{to_old}'\n"
-            "  properties: {\n"
-            f"    remoteVirtualNetwork: {{ id: '{old_id}' }}\n"
-            "    allowVirtualNetworkAccess: true\n"
-            "    allowForwardedTraffic: true\n"
-            f"    useRemoteGateways: {str(transit).lower()}\n"
-            "  }\n}"
+        deploy=(  # the old (hub) side first: useRemoteGateways needs allowGatewayTransit on the other side
+            Deploy(
+                "peering",
+                id_part(old_id, "subscriptions") or place.subscription,
+                old_rg,
+                {
+                    "vnetName": old_name,
+                    "name": to_new,
+                    "remoteVnetId": place.vnet_id,
+                    "allowGatewayTransit": transit,
+                },
+            ),
+            Deploy(
+                "peering",
+                place.subscription,
+                place.vnet_rg,
+                {
+                    "vnetName": place.vnet_name,
+                    "name": to_old,
+                    "remoteVnetId": old_id,
+                    "useRemoteGateways": transit,
+                },
+            ),
         ),
         validation=(
             shown(
@@ -395,17 +446,13 @@ def _add_address_space(place: Place, addition: str) -> Step:
         notes=(
             f"NO_SUBNET_SPACE: {place.vnet_name} has no free range of the needed size; {addition} is the smallest "
             "addition that fits the integration subnet and overlaps no range in the tenant.",
-            "If a peering shows RemoteNotInSync, run az network vnet peering sync on both sides so the peers learn "
-            "the new range; on-premises (S2S/ExpressRoute) must route it too (BGP advertises it, static routes need it).",
+            PEERING_SYNC,
         ),
     )
 
 
 def _subnet_check(app: AppFacts, place: Place) -> Step:
-    nsg_note = (
-        "NSGs (outbound rules), route tables and NAT gateways on the integration subnet apply to the app's "
-        "VNet traffic after the move (route tables never applied under gateway-required)."
-    )
+    nsg_note = SUBNET_CONTROLS
     if place.new_subnet:
         after = f" (once {place.address_space_addition} is added)" if place.address_space_addition else ""
         query = (
@@ -481,37 +528,32 @@ def _create_subnet(app: AppFacts, place: Place, services: tuple[str, ...]) -> St
             )
             + " (only while no app uses it)"
         )
-    service_bicep = ""
+    notes: list[str] = [ONE_SUBNET_PER_PLAN]
     if services:
-        service_bicep = (
-            "\n    serviceEndpoints: [ " + ", ".join(f"{{ service: '{s}' }}" for s in services) + " ]"
-        )
-    notes = [
-        f"One subnet per plan and VNet: every app of plan {app.plan_name} in this VNet joins it, so it is set up "
-        "once, with the first of them."
-    ]
-    if services:
-        notes.append(
-            f"Service endpoints {', '.join(services)}: resources that admit the old VNet's subnets through service "
-            "endpoints, and restricted Key Vaults, need them on the new subnet too."
-        )
+        notes += [f"Service endpoints {', '.join(services)}.", ENDPOINTS_NEEDED]
         if not place.new_subnet:
-            notes.append("--service-endpoints replaces the subnet's list: add any the pre-check showed.")
+            notes.append(ENDPOINTS_REPLACED)
     return Step(
         phase="network",
         title=title,
         commands=(command,),
-        bicep=(
-            f"// resource group {place.vnet_rg}\n"
-            f"resource vnet 'Microsoft.Network/virtualNetworks@{NETWORK_API}' existing = {{\n"
-            f"  name: '{place.vnet_name}'\n}}\n\n"
-            f"resource integrationSubnet 'Microsoft.Network/virtualNetworks/subnets@{NETWORK_API}' = {{\n"
-            "  parent: vnet\n"
-            f"  name: '{place.subnet_name}'\n"
-            "  properties: {\n"
-            f"    addressPrefix: '{place.prefix}'\n"
-            f"    delegations: [ {{ name: 'delegation', properties: {{ serviceName: '{DELEGATION}' }} }} ]{service_bicep}\n"
-            "  }\n}"
+        # Only a new subnet: a PUT of an existing one would drop its NSG, route table and other settings.
+        deploy=(
+            (
+                Deploy(
+                    "subnet",
+                    place.subscription,
+                    place.vnet_rg,
+                    {
+                        "vnetName": place.vnet_name,
+                        "name": place.subnet_name,
+                        "addressPrefix": place.prefix,
+                        "serviceEndpoints": list(services),
+                    },
+                ),
+            )
+            if place.new_subnet
+            else ()
         ),
         validation=(
             shown(
@@ -548,11 +590,7 @@ def _endpoint_rule(resource: RuledResource, place: Place) -> Step:
     recipe = vnet_rule(resource, place.subnet_id, place.subnet_name)
     short_type = resource.type.split("/", 1)[-1] if resource.type else "resource"
     title = f"Admit {place.subnet_name} on {short_type} {resource.name} (service endpoint VNet rule)"
-    why = (
-        f"SERVICE_ENDPOINTS: {resource.name} admits traffic only from listed subnets of the old VNet; after the move "
-        f"the app's traffic comes from {place.subnet_name}, through its service endpoint. Keep the old rules: other "
-        "resources in the old VNet use them."
-    )
+    why = ENDPOINT_RULE
     if recipe is None:
         return Step(
             phase="network",
@@ -595,10 +633,7 @@ def _unknown_endpoint_resources(app: AppFacts, place: Place) -> Step:
 
 def _vault_access(app: AppFacts, ref: KeyVaultRef, place: Place) -> Step:
     name = ref.vault or last_segment(ref.vault_id) or "<VAULT_NAME>"
-    identity_note = (
-        "The identity App Service reads the secrets with (keyVaultReferenceIdentity, SystemAssigned when empty) "
-        "keeps its access: the move changes the network path only."
-    )
+    identity_note = VAULT_IDENTITY
     if (ref.public_network_access or "").lower() == "disabled":
         return Step(
             phase="network",
@@ -701,8 +736,8 @@ def firewall_step(app: AppFacts, place: Place, ctx: AppContext) -> Step:
         notes=(
             f"From the cutover on, traffic of plan {app.plan_name}'s apps into the VNet comes from {place.prefix} "
             f"(WEBSITE_PRIVATE_IP is an address of it), no longer from the point-to-site pool {', '.join(pools)}.",
-            "Keep the pool's entries until the gateway's clean-up: other apps use the pool until they move.",
-            "The query finds Azure resources whose settings name the pool; rules outside Azure must be found by hand.",
+            POOL_KEEP,
+            POOL_QUERY,
             GRAPH_NOTE,
         ),
     )
