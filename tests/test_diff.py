@@ -125,4 +125,6 @@ def test_a_plan_of_an_unknown_version_is_not_read_as_a_plan(tmp_path: Path) -> N
     path.write_text(json.dumps(future), encoding="utf-8")
     result = runner.invoke(app, ["diff", str(path), str(CONTOSO)])
     assert result.exit_code == 2, result.output
-    assert "plan.json" in result.output and "vnet-planner/plan@9" in result.output and "schema" in result.output
+    assert (
+        "plan.json" in result.output and "vnet-planner/plan@9" in result.output and "schema" in result.output
+    )

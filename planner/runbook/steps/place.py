@@ -7,6 +7,7 @@ Every value is either real (from the plan) or a named placeholder with a reason 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from planner.core.ids import id_part, last_segment
 from planner.runbook.steps.facts import CLASSIC_MARKER, AppFacts
@@ -33,8 +34,24 @@ class Place:
     known: bool  # False: the plan had no target and every value is a placeholder or a proposal
 
 
+# The places of the apps resolved last, by identity: every step builder of an app asks for it (four
+# times an app on a 50,000-app tenant), and an AppFacts is frozen.
+_RECENT: dict[int, tuple[AppFacts, Place]] = {}
+
+
 def resolve_place(app: AppFacts) -> Place:
     """The app's target with placeholders where the plan cannot say."""
+    hit = _RECENT.get(id(app))
+    if hit is not None and hit[0] is app:
+        return hit[1]
+    place = _resolve(app)
+    if len(_RECENT) >= 64:
+        _RECENT.clear()
+    _RECENT[id(app)] = (app, place)
+    return place
+
+
+def _resolve(app: AppFacts) -> Place:
     t = app.target
     location = (t.location if t else None) or app.location or "<TARGET_LOCATION>"
     classic = app.old_vnet_is_classic and (t is None or CLASSIC_MARKER in (t.vnet_id or "").lower())
@@ -143,6 +160,10 @@ class Subject:
         return f"https://{host.lower()}.scm.azurewebsites.net"
 
     def integration_list(self) -> str:
+        return self._integration_list
+
+    @cached_property  # in four or five steps of every app
+    def _integration_list(self) -> str:
         return az(
             f"{self.cli} vnet-integration list -g {{rg}} -n {{site}} -s {{slot}} --subscription {{sub}}",
             rg=self.resource_group,
