@@ -16,6 +16,7 @@
   var READY_LABEL = { 'ready': 'Ready', 'needs-work': 'Needs work', 'blocked': 'Blocked' };
   var KIND_LABEL = { limitation: 'Limitation', blocker: 'Blocker', finding: 'Finding', unknown: 'Not decided' };
   var codes = DATA.codes || {};
+  var stepNotes = DATA.notes || {};  // notes every step of a kind shares, by key (plan.json step_notes)
   var apps = DATA.apps || [];
   var gateways = DATA.gateways || [];
 
@@ -257,6 +258,9 @@
       }
       if (s.v) li.appendChild(h('p', { class: 'step-check' }, h('b', null, 'Check: '), s.v));
       if (s.rb) li.appendChild(h('p', { class: 'step-back' }, h('b', null, 'Rollback: '), s.rb));
+      var said = (s.n ? [s.n] : []).concat((s.see || []).map(function (k) { return stepNotes[k] || ''; }));
+      said = said.filter(function (t) { return t; });
+      if (said.length) li.appendChild(h('p', { class: 'step-notes' }, h('b', null, 'Notes: '), said.join(' ')));
       ol.appendChild(li);
     });
     return ol;

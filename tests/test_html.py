@@ -161,6 +161,13 @@ def synthetic_plan(apps: int) -> dict[str, Any]:
     return module.synthetic_plan(apps, waves=2)
 
 
+def current_sample_plan() -> dict[str, Any]:
+    """The bundled sample planned now (plan format 2; the fixture above is a plan@1 on purpose)."""
+    from planner.plan.pipeline import run_plan
+
+    return run_plan(ROOT / "samples" / "contoso")
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The runbooks served over http://127.0.0.1 (clipboard and storage need a real origin)."""
@@ -172,6 +179,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
     gateway_required(hostile)[0]["tags"] = {"x": INJECT}
     write_html(hostile, folder / "hostile.html")
     write_html(synthetic_plan(240), folder / "big.html")
+    write_html(current_sample_plan(), folder / "contoso.html")
     handler = partial(_QuietHandler, directory=str(folder))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -323,6 +331,32 @@ def test_copy_button_copies_the_commands(browser: Any, site: tuple[str, Path]) -
         assert page.errors == []
     finally:
         page.close()
+
+
+@pytest.mark.browser
+def test_step_notes_and_deploy_calls_of_a_plan2_are_shown(browser: Any, site: tuple[str, Path]) -> None:
+    plan = current_sample_plan()
+    app = next(a for a in gateway_required(plan) if any(s.get("deploy") for s in a["steps"]))
+    delete = next(s for s in app["steps"] if "outage-starts" in s["see"])
+    connect = next(s for s in app["steps"] if s.get("deploy"))
+    page = Page(browser, site[0] + "/contoso.html")
+    p = page.page
+    try:
+        card = p.locator("details.app", has=p.locator(".app-name", has_text=app["name"])).first
+        card.locator("summary").click()
+        steps = card.locator("ol.steps > li")
+        said = steps.nth(delete["order"] - 1).locator(".step-notes").inner_text()
+        assert plan["step_notes"]["outage-starts"] in said  # the shared text, written once on the page
+        assert plan["step_notes"]["delete-connection-by-url"] in said
+        bicep = steps.nth(connect["order"] - 1).locator("details.bicep")
+        bicep.locator("summary").click()
+        module = connect["deploy"][0]["module"]
+        assert f"module m1 'modules/{module}.bicep'" in bicep.locator("pre").inner_text()
+        assert page.errors == []
+    finally:
+        page.close()
+    text = (site[1] / "contoso.html").read_text(encoding="utf-8")
+    assert text.count(plan["step_notes"]["outage-starts"]) == 1
 
 
 @pytest.mark.browser
