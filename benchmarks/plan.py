@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/plan.py                          # 1,000, 10,000 and 50,000 apps
     .venv/bin/python benchmarks/plan.py --sizes 10000 --formats json,csv
     .venv/bin/python benchmarks/plan.py --sizes 50000 --profile  # cProfile, top functions
+    .venv/bin/python benchmarks/plan.py --sizes 50000 --gateway-share sample,0.85 \
+        --formats json,csv,xlsx,html,scripts                      # the sample beside a migration-heavy tenant
 
 Each size runs in a fresh subprocess, so one size's memory does not inflate the next and the peak
 resident set (`ru_maxrss`) is that size's own. The worker calls `planner.plan.pipeline.run_plan` as the
@@ -28,6 +30,7 @@ import io
 import json
 import pstats
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -209,14 +212,15 @@ def lower_bound(inventory: Path, plan: dict[str, Any], files: int, scratch: Path
 # -- parent: sizes, subprocesses, table ---------------------------------------------------------------
 
 
-def run_size(apps: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+def run_size(apps: int, share: float | None, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     started = time.perf_counter()
-    inventory = inventory_for(apps, args.seed, work, args.gateway_share)
+    inventory = inventory_for(apps, args.seed, work, share)
     generation = time.perf_counter() - started
-    out = work / f"out-{apps}"
+    out = work / (f"out-{apps}" + ("" if share is None else f"-share{share:g}"))
+    shutil.rmtree(out, ignore_errors=True)  # sizes below measure this run's files only
     command = [sys.executable, __file__, "--worker", str(inventory), "--out", str(out)]
     command += ["--formats", args.formats, "--gc", args.gc]
-    profile = work / f"profile-{apps}.pstats" if args.profile else None
+    profile = work / f"profile-{out.name}.pstats" if args.profile else None
     if profile:
         command += ["--profile-file", str(profile)]
     completed = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
@@ -225,7 +229,14 @@ def run_size(apps: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
         raise SystemExit(f"worker for {apps} apps failed with exit code {completed.returncode}")
     result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     result["apps"] = apps
+    result["share"] = share
+    result["label"] = f"{apps:,} apps" + ("" if share is None else f" (share {share:g})")
     result["generation_seconds"] = generation
+    plan_json = out / "plan.json"
+    if plan_json.is_file() and result["gateway_required"]:
+        result["plan_json_kb_per_gateway_required_app"] = (
+            plan_json.stat().st_size / 1000 / result["gateway_required"]
+        )
     if profile:
         result["profile"] = str(profile)
     return result
@@ -240,7 +251,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
     for r in results:
         names += [row["stage"] for row in r["stages"] if row["stage"] not in names]
     width = max(len(n) for n in [*names, "total / lower bound (CPU)"]) + 2
-    header = f"{'stage':<{width}}" + "".join(f"{r['apps']:>23,} apps" for r in results)
+    header = f"{'stage':<{width}}" + "".join(f"{r['label']:>28}" for r in results)
     print(header)
     print(f"{'':<{width}}" + "".join(f"{'wall s   CPU s  peak MB':>28}" for _ in results))
     print("-" * len(header))
@@ -271,15 +282,17 @@ def print_table(results: list[dict[str, Any]]) -> None:
     print()
     for r in results:
         analyse = next((row["cpu_seconds"] for row in r["stages"] if row["stage"] == "analyse"), float("nan"))
+        per_app = r.get("plan_json_kb_per_gateway_required_app")
         print(
-            f"{r['apps']:>7,} apps: {r['apps_in_plan']:,} apps and slots in the plan "
+            f"{r['label']}: {r['apps_in_plan']:,} apps and slots in the plan "
             f"({r['gateway_required']:,} gateway-required); inventory {r['inventory_mb']:.0f} MB, "
             f"output {r['output_mb']:.0f} MB; analyse {1e6 * analyse / r['apps_in_plan']:.0f} µs CPU per app; "
             f"interpreter and imports {r['baseline_rss_mb']:.0f} MB"
+            + (f"; plan.json {per_app:.1f} KB per gateway-required app" if per_app else "")
         )
         for error in r["errors"]:
             print(f"{'':>7}  not timed: {error}")
-    if len(results) > 1:
+    if len(results) > 1 and results[-2]["share"] == results[-1]["share"]:
         small, large = results[-2], results[-1]
         scale = large["apps_in_plan"] / small["apps_in_plan"]
         print(f"\nscaling, {small['apps']:,} -> {large['apps']:,} apps ({scale:.1f}x the apps and slots):")
@@ -312,10 +325,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--gateway-share",
-        type=float,
-        default=None,
-        help="share of apps on gateway-required integration (default: the sample's ~0.3; 0.85 for a "
-        "migration-heavy tenant)",
+        default="sample",
+        help="comma list of shares of apps on gateway-required integration, each run at every size: "
+        "'sample' for the sample's own draw (~0.3), 0.85 for a migration-heavy tenant; "
+        "'sample,0.85' puts both tenants side by side",
     )
     parser.add_argument("--formats", default="json,csv,xlsx,html", help="renderers to time (comma list)")
     parser.add_argument(
@@ -347,10 +360,14 @@ def main(argv: list[str] | None = None) -> None:
             stack.enter_context(tempfile.TemporaryDirectory(prefix="vnet-planner-bench-"))
         )
         work.mkdir(parents=True, exist_ok=True)
+        shares = [
+            None if s.strip() == "sample" else float(s) for s in args.gateway_share.split(",") if s.strip()
+        ]
         results = []
-        for apps in sizes:
-            print(f"running {apps:,} apps ...", file=sys.stderr, flush=True)
-            results.append(run_size(apps, args, work))
+        for share in shares:
+            for apps in sizes:
+                print(f"running {apps:,} apps, share {share or 'sample'} ...", file=sys.stderr, flush=True)
+                results.append(run_size(apps, share, args, work))
         with open("/proc/loadavg", encoding="ascii") as handle:
             load = handle.read().split()[0]
         print(
