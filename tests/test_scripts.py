@@ -8,14 +8,18 @@ per line, so a test sees exactly what Azure would have been asked.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_runbook import SUB, make_app, make_gateway, make_plan
 
+from planner.core.shell import join, split
 from planner.render.scripts import EXIT_MANUAL, ps_quote, write_scripts
 from planner.runbook.apply import apply_runbook
 
@@ -234,6 +238,51 @@ def test_powershell_quoting_doubles_every_kind_of_single_quote() -> None:
     assert ps_quote("it's") == "'it''s'"
     assert ps_quote("a\u2019b") == "'a\u2019\u2019b'"
     assert ps_quote("$(Get-Date) `n") == "'$(Get-Date) `n'"
+
+
+# Characters that decide how a command line splits, plus ordinary and look-alike ones.
+_SHELL_TEXT = st.text(alphabet=" \t\r\n'\"\\ab$`!#;<>\x0b\xa0\u2019", max_size=24)
+
+
+def _split_or_error(split_with: Any, text: str) -> Any:
+    try:
+        return split_with(text)
+    except ValueError as error:
+        return ("ValueError", str(error))
+
+
+@given(_SHELL_TEXT)
+def test_split_is_shlex_split(text: str) -> None:
+    """The scripts split each command with `split`: the same words, and the same error, as shlex's."""
+    assert _split_or_error(split, text) == _split_or_error(shlex.split, text)
+
+
+@given(st.lists(_SHELL_TEXT, max_size=6))
+def test_split_undoes_join(words: list[str]) -> None:
+    assert split(join(words)) == words
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("az webapp list", ["az", "webapp", "list"]),
+        ("  a\tb\r\nc  ", ["a", "b", "c"]),
+        ("a\xa0b", ["a\xa0b"]),  # only space, tab, CR and LF separate words, as in shlex
+        ("a '' b", ["a", "", "b"]),
+        ("--query '{a: b}'x\"y z\"", ["--query", "{a: b}xy z"]),
+        ('"a\\"b\\c\\\\"', ['a"b\\c\\']),  # inside "...", only \" and \\ are escapes
+        ("a\\ b \\'c", ["a b", "'c"]),
+    ],
+)
+def test_split_examples(text: str, words: list[str]) -> None:
+    assert split(text) == words == shlex.split(text)
+
+
+def test_split_reports_shlex_errors() -> None:
+    with pytest.raises(ValueError, match="No closing quotation"):
+        split("az 'open")
+    with pytest.raises(ValueError, match="No escaped character"):
+        split("az \\")
 
 
 def test_powershell_script_passes_each_word_separately(tmp_path: Path) -> None:

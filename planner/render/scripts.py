@@ -2,8 +2,8 @@
 
 Dry run by default: a script prints every command and runs none; `--execute` (`-Execute`) runs the
 automated steps in order and stops at each manual one, which `--from N` (`-From N`) resumes after.
-Commands are taken from plan.json, split back into words with `shlex.split` (they were joined with
-the matching quoting) and re-quoted for each shell, so no value from the inventory is ever
+Commands are taken from plan.json, split back into words by `shlex.split`'s rules (`core.shell.split`;
+they were joined with the matching quoting) and re-quoted for each shell, so no value from the inventory is ever
 interpreted by the shell. Rollback steps are written as comments: a rollback is a decision, not a
 default.
 """
@@ -11,7 +11,6 @@ default.
 from __future__ import annotations
 
 import datetime as dt
-import shlex
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.core.ids import id_part
-from planner.core.shell import join, placeholders, quote
+from planner.core.shell import join, placeholders, quote, split
 from planner.render.schedule import Schedule, Wave, schedule_of
 
 # Exit code of a script that stopped at a manual step (0 done, 1 a command failed, 2 bad usage).
@@ -212,7 +211,7 @@ def render_bash(
         out.append(f"step {s.number} {q(s.owner)} {q(_one_line(step.get('title')))}")
         if s.runnable:
             for command in step.get("commands") or []:
-                out.append(f"run {q(command)} {join(shlex.split(command))}")
+                out.append(f"run {q(command)} {join(split(command))}")
         else:
             out.append(f"say {q('MANUAL: ' + _one_line(step.get('title')))}")
             out += [f"say {q('$ ' + c)}" for c in step.get("commands") or []]
@@ -348,7 +347,7 @@ def render_powershell(
         out.append(f"Start-Step {s.number} {q(s.owner)} {q(_one_line(step.get('title')))}")
         if s.runnable:
             for command in step.get("commands") or []:
-                words = shlex.split(command)[1:]
+                words = split(command)[1:]
                 out.append(f"Invoke-Az {q(command)} @({', '.join(q(w) for w in words)})")
         else:
             out.append(f"Write-StepText {q('MANUAL: ' + _one_line(step.get('title')))}")
