@@ -285,6 +285,12 @@ def test_split_reports_shlex_errors() -> None:
         split("az \\")
 
 
+@given(st.text(alphabet="'\u2018\u2019\u201a\u201b\u201ca$`", max_size=12))
+def test_powershell_quoting_doubles_each_quote_mark(text: str) -> None:
+    marks = "'\u2018\u2019\u201a\u201b"
+    assert ps_quote(text) == "'" + "".join(ch * 2 if ch in marks else ch for ch in text) + "'"
+
+
 def test_powershell_script_passes_each_word_separately(tmp_path: Path) -> None:
     plan = planned([make_app("app-a")])
     ps1 = next(p for p in write_scripts(plan, tmp_path) if p.suffix == ".ps1")

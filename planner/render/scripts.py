@@ -11,6 +11,7 @@ default.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -282,12 +283,15 @@ if ($Execute) {
 """.replace("__EXIT_MANUAL__", str(EXIT_MANUAL))
 
 
+_PS_SINGLE_QUOTES = re.compile("['\u2018\u2019\u201a\u201b]")  # PowerShell ends a '...' at any of them
+
+
 def ps_quote(text: str) -> str:
     """A PowerShell single-quoted string: nothing inside is expanded; quotes (also typographic ones) double."""
-    out = []
-    for ch in text:
-        out.append(ch * 2 if ch in "'\u2018\u2019\u201a\u201b" else ch)
-    return "'" + "".join(out) + "'"
+    if _PS_SINGLE_QUOTES.search(text):
+        for mark in "'\u2018\u2019\u201a\u201b":
+            text = text.replace(mark, mark * 2)
+    return "'" + text + "'"
 
 
 def render_powershell(
