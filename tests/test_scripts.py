@@ -19,8 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_runbook import SUB, make_app, make_gateway, make_plan
 
-from planner.core.shell import join, split
-from planner.render.scripts import EXIT_MANUAL, ps_quote, write_scripts
+from planner.core.shell import join, split, tokens, unquote
+from planner.render.scripts import EXIT_MANUAL, _bash_words, _ps_words, ps_quote, write_scripts
 from planner.runbook.apply import apply_runbook
 
 CALL_END = "--end-of-call--"
@@ -260,6 +260,23 @@ def test_split_is_shlex_split(text: str) -> None:
 @given(st.lists(_SHELL_TEXT, max_size=6))
 def test_split_undoes_join(words: list[str]) -> None:
     assert split(join(words)) == words
+
+
+@given(_SHELL_TEXT)
+def test_tokens_are_the_words_as_written(text: str) -> None:
+    assert _split_or_error(lambda t: [unquote(token) for token in tokens(t)], text) == _split_or_error(
+        shlex.split, text
+    )
+
+
+@given(st.lists(_SHELL_TEXT, max_size=6).map(" ".join) | _SHELL_TEXT)
+def test_command_words_are_requoted_as_shlex_splits_them(command: str) -> None:
+    """The scripts quote each word once and reuse it; the result is the one of splitting every command."""
+    command = "az " + command
+    assert _split_or_error(_bash_words, command) == _split_or_error(lambda c: join(shlex.split(c)), command)
+    assert _split_or_error(_ps_words, command) == _split_or_error(
+        lambda c: ", ".join(ps_quote(w) for w in shlex.split(c)[1:]), command
+    )
 
 
 @pytest.mark.parametrize(

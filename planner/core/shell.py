@@ -17,8 +17,13 @@ _SPECIAL_IN_DOUBLE_QUOTES = re.compile(r'[$`"\\!]')
 # `split`: shlex's whitespace is exactly these four characters (not str.split's Unicode whitespace).
 _QUOTING = re.compile(r"['\"\\]")
 _BARE_WORD = re.compile(r"[^ \t\r\n]+")
-_PIECE = re.compile(  # whitespace | bare text | '...' | "..." | backslash and the character it escapes
-    r"""[ \t\r\n]+|([^ \t\r\n'"\\]+)|'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)""", re.DOTALL
+# A word as written: bare characters, '...', "..." (where a backslash escapes the next character) and
+# backslash escapes, side by side. Possessive: each alternative starts with a different character.
+_TOKEN_TEXT = r"""(?:[^ \t\r\n'"\\]++|'[^']*+'|"(?:[^"\\]++|\\.)*+"|\\.)++"""
+_TOKEN = re.compile(_TOKEN_TEXT, re.DOTALL)
+_SPLITTABLE = re.compile(rf"[ \t\r\n]*+(?:{_TOKEN_TEXT}[ \t\r\n]*+)*+", re.DOTALL)
+_PIECE = re.compile(  # bare text | '...' | "..." | backslash and the character it escapes
+    r"""([^'"\\]+)|'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)""", re.DOTALL
 )
 _ESCAPED_IN_DOUBLE_QUOTES = re.compile(r'\\([\\"])')  # inside "...", shlex unescapes only \" and \\
 
@@ -47,27 +52,33 @@ def split(command: str) -> list[str]:
     C-speed regular expressions instead of shlex's character-by-character reader."""
     if not _QUOTING.search(command):  # the common case: words are what lies between the whitespace
         return _BARE_WORD.findall(command)
-    words: list[str] = []
-    word: str | None = None  # None: between words; "" is a word (an empty quoted string)
-    at, end = 0, len(command)
-    while at < end:
-        piece = _PIECE.match(command, at)
-        if piece is None:  # an unclosed quote or a trailing backslash: shlex's own error
-            return shlex.split(command)
-        at = piece.end()
-        kind = piece.lastindex
-        if kind is None:  # whitespace ends a word
-            if word is not None:
-                words.append(word)
-                word = None
-            continue
-        text = piece.group(kind)
-        if kind == 3:
-            text = _ESCAPED_IN_DOUBLE_QUOTES.sub(r"\1", text)
-        word = text if word is None else word + text
-    if word is not None:
-        words.append(word)
-    return words
+    return [unquote(token) for token in tokens(command)]
+
+
+def tokens(command: str) -> list[str]:
+    """The words of a command line as written, quotes and escapes kept: `unquote` of each is `split`'s
+    word. Raises shlex's ValueError for an unclosed quote or a trailing backslash."""
+    if not _QUOTING.search(command):
+        return _BARE_WORD.findall(command)
+    if not _SPLITTABLE.fullmatch(command):
+        shlex.split(command)  # raises shlex's own error
+        raise ValueError(f"cannot split {command!r}")  # pragma: no cover - shlex raised above
+    return _TOKEN.findall(command)
+
+
+def is_token(text: str) -> bool:
+    """Whether a text is exactly one word as a command line writes it (a token `tokens` can return)."""
+    return _TOKEN.fullmatch(text) is not None
+
+
+def unquote(token: str) -> str:
+    """The word one token of `tokens` stands for (shlex's POSIX rules)."""
+    if not _QUOTING.search(token):
+        return token
+    word: list[str] = []
+    for bare, single, double, escaped in _PIECE.findall(token):  # one of them is the piece
+        word += (bare, single, _ESCAPED_IN_DOUBLE_QUOTES.sub(r"\1", double) if double else "", escaped)
+    return "".join(word)
 
 
 def placeholders(text: str) -> list[str]:

@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import stat
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from planner.core.ids import id_part
-from planner.core.shell import join, placeholders, quote, split
+from planner.core.shell import is_token, placeholders, quote, tokens, unquote
 from planner.render.schedule import Schedule, Wave, schedule_of
 
 # Exit code of a script that stopped at a manual step (0 done, 1 a command failed, 2 bad usage).
@@ -212,7 +212,7 @@ def render_bash(
         out.append(f"step {s.number} {q(s.owner)} {q(_one_line(step.get('title')))}")
         if s.runnable:
             for command in step.get("commands") or []:
-                out.append(f"run {q(command)} {join(split(command))}")
+                out.append(f"run {q(command)} {_bash_words(command)}")
         else:
             out.append(f"say {q('MANUAL: ' + _one_line(step.get('title')))}")
             out += [f"say {q('$ ' + c)}" for c in step.get("commands") or []]
@@ -294,6 +294,49 @@ def ps_quote(text: str) -> str:
     return "'" + text + "'"
 
 
+class _QuotedWords(dict[str, str | None]):
+    """A word as a command writes it -> the word quoted for one shell; None for a text that is not
+    exactly one word (part of a quoted word with spaces in it, or an empty one).
+
+    Flags, names and ids recur in thousands of commands: each is unquoted and quoted once. Emptied
+    when full, so memory stays bounded on any plan.
+    """
+
+    LIMIT = 1 << 17
+
+    def __init__(self, quote_word: Callable[[str], str]) -> None:
+        super().__init__()
+        self.quote_word = quote_word
+
+    def __missing__(self, token: str) -> str | None:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        quoted = self[token] = self.quote_word(unquote(token)) if is_token(token) else None
+        return quoted
+
+    def join(self, command: str, separator: str, skip: int = 0) -> str:
+        """The command's words (the first `skip` left out), each quoted, between separators: the
+        words of `shlex.split(command)`."""
+        try:  # nearly every command is words between single spaces
+            return separator.join([self[word] for word in command.split(" ")[skip:]])  # type: ignore[misc]
+        except TypeError:  # None: a quoted word holding spaces, two spaces, a tab...: shlex's rules
+            return separator.join([self[token] for token in tokens(command)[skip:]])  # type: ignore[misc]
+
+
+_BASH_WORDS = _QuotedWords(quote)
+_PS_WORDS = _QuotedWords(ps_quote)
+
+
+def _bash_words(command: str) -> str:
+    """The command's words, each quoted for bash: `join(shlex.split(command))`."""
+    return _BASH_WORDS.join(command, " ")
+
+
+def _ps_words(command: str) -> str:
+    """The command's words after `az`, each quoted for PowerShell, comma-separated."""
+    return _PS_WORDS.join(command, ", ", 1)
+
+
 def render_powershell(
     plan: Mapping[str, Any],
     wave: Wave,
@@ -351,8 +394,7 @@ def render_powershell(
         out.append(f"Start-Step {s.number} {q(s.owner)} {q(_one_line(step.get('title')))}")
         if s.runnable:
             for command in step.get("commands") or []:
-                words = split(command)[1:]
-                out.append(f"Invoke-Az {q(command)} @({', '.join(q(w) for w in words)})")
+                out.append(f"Invoke-Az {q(command)} @({_ps_words(command)})")
         else:
             out.append(f"Write-StepText {q('MANUAL: ' + _one_line(step.get('title')))}")
             out += [f"Write-StepText {q('$ ' + c)}" for c in step.get("commands") or []]
