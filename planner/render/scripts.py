@@ -15,6 +15,7 @@ import re
 import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ class ScriptStep:
     owner: str
     step: Mapping[str, Any]
 
-    @property
+    @cached_property  # both scripts ask, twice per step
     def runnable(self) -> bool:
         """Automated steps whose commands are all az commands without placeholders run; the rest print."""
         commands = self.step.get("commands") or []
@@ -59,12 +60,26 @@ def write_scripts(plan: Mapping[str, Any], out_dir: Path, schedule: Schedule | N
         subscriptions = _subscriptions(owners, names)
         stem = f"wave-{wave.number:02d}"
         bash = out_dir / f"{stem}.sh"
-        bash.write_text(render_bash(plan, wave, steps, rollbacks, subscriptions), encoding="utf-8")
+        _write_lines(bash, _bash_lines(plan, wave, steps, rollbacks, subscriptions))
         bash.chmod(bash.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         pwsh = out_dir / f"{stem}.ps1"
-        pwsh.write_text(render_powershell(plan, wave, steps, rollbacks, subscriptions), encoding="utf-8")
+        _write_lines(pwsh, _powershell_lines(plan, wave, steps, rollbacks, subscriptions))
         written += [bash, pwsh]
     return written
+
+
+def _write_lines(path: Path, lines: Sequence[str]) -> None:
+    """Write the lines, each ended by a newline, a block at a time: one string of a whole script of
+    a large wave is hundreds of MB, and all of it 2 bytes a character if any line is not ASCII (the
+    dashes of the header); the blocks of plain steps stay ASCII, so they are joined and encoded at
+    memcpy speed."""
+    with path.open("w", encoding="utf-8") as handle:
+        for start in range(0, len(lines) or 1, _BLOCK):  # no lines: "\n", as "\n".join([]) + "\n"
+            handle.write("\n".join(lines[start : start + _BLOCK]))
+            handle.write("\n")
+
+
+_BLOCK = 4096  # lines
 
 
 def _sequence(owners: Iterable[Mapping[str, Any]]) -> tuple[list[ScriptStep], list[ScriptStep]]:
@@ -174,7 +189,18 @@ def render_bash(
     subscriptions: Sequence[tuple[str, str]],
 ) -> str:
     """The bash script of one wave."""
-    q = quote
+    return "\n".join(_bash_lines(plan, wave, steps, rollbacks, subscriptions)) + "\n"
+
+
+def _bash_lines(
+    plan: Mapping[str, Any],
+    wave: Wave,
+    steps: Sequence[ScriptStep],
+    rollbacks: Sequence[ScriptStep],
+    subscriptions: Sequence[tuple[str, str]],
+) -> list[str]:
+    """The lines of the bash script of one wave."""
+    q = _bash_quote
     name = Path(f"wave-{wave.number:02d}.sh").name
     out = [
         "#!/usr/bin/env bash",
@@ -223,7 +249,15 @@ def render_bash(
             out.append("manual")
     out += ["", "echo", 'echo "Wave $WAVE: all steps done."', ""]
     out += _rollback_comments(rollbacks)
-    return "\n".join(out) + "\n"
+    return out
+
+
+def _bash_quote(text: str) -> str:
+    """`quote`, without its cache for texts that hold a space and no single quote (titles, checks,
+    notes, commands: seldom the same twice), which it single-quotes as they are."""
+    if " " in text and "'" not in text:
+        return "'" + text + "'"
+    return quote(text)
 
 
 def _rollback_comments(rollbacks: Sequence[ScriptStep]) -> list[str]:
@@ -288,7 +322,7 @@ _PS_SINGLE_QUOTES = re.compile("['\u2018\u2019\u201a\u201b]")  # PowerShell ends
 
 def ps_quote(text: str) -> str:
     """A PowerShell single-quoted string: nothing inside is expanded; quotes (also typographic ones) double."""
-    if _PS_SINGLE_QUOTES.search(text):
+    if "'" in text or (not text.isascii() and _PS_SINGLE_QUOTES.search(text)):
         for mark in "'\u2018\u2019\u201a\u201b":
             text = text.replace(mark, mark * 2)
     return "'" + text + "'"
@@ -345,6 +379,17 @@ def render_powershell(
     subscriptions: Sequence[tuple[str, str]],
 ) -> str:
     """The PowerShell script of one wave (PowerShell 7.3 or later: arguments pass to az verbatim)."""
+    return "\n".join(_powershell_lines(plan, wave, steps, rollbacks, subscriptions)) + "\n"
+
+
+def _powershell_lines(
+    plan: Mapping[str, Any],
+    wave: Wave,
+    steps: Sequence[ScriptStep],
+    rollbacks: Sequence[ScriptStep],
+    subscriptions: Sequence[tuple[str, str]],
+) -> list[str]:
+    """The lines of the PowerShell script of one wave."""
     q = ps_quote
     name = f"wave-{wave.number:02d}.ps1"
     out = [
@@ -405,7 +450,7 @@ def render_powershell(
             out.append("Stop-ForManualStep")
     out += ["", 'Write-Host "`nWave ${Wave}: all steps done."', ""]
     out += _rollback_comments(rollbacks)
-    return "\n".join(out) + "\n"
+    return out
 
 
 def _one_line(text: Any) -> str:
