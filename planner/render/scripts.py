@@ -65,6 +65,7 @@ def write_scripts(plan: Mapping[str, Any], out_dir: Path, schedule: Schedule | N
         pwsh = out_dir / f"{stem}.ps1"
         _write_lines(pwsh, _powershell_lines(plan, wave, steps, rollbacks, subscriptions))
         written += [bash, pwsh]
+        _ONE_LINE.clear()
     return written
 
 
@@ -109,6 +110,8 @@ def _subscriptions(owners: Iterable[Mapping[str, Any]], names: Mapping[str, Any]
 
 def _lines(text: Any) -> list[str]:
     """Text as comment-safe lines: nothing from the inventory may end a comment early."""
+    if type(text) is str and "\n" not in text and "\r" not in text:  # one line (nearly every note)
+        return [text] if text.strip() else []
     return [line for line in str(text or "").replace("\r", "").split("\n") if line.strip()]
 
 
@@ -332,8 +335,9 @@ class _QuotedWords(dict[str, str | None]):
     """A word as a command writes it -> the word quoted for one shell; None for a text that is not
     exactly one word (part of a quoted word with spaces in it, or an empty one).
 
-    Flags, names and ids recur in thousands of commands: each is unquoted and quoted once. Emptied
-    when full, so memory stays bounded on any plan.
+    Flags, names and ids recur in thousands of commands: each is unquoted and quoted once. So do
+    the ends of commands that hold a quoted word with spaces (`--query '{prefix: addressPrefix}'`):
+    `tails` keeps their quoted words. Emptied when full, so memory stays bounded on any plan.
     """
 
     LIMIT = 1 << 17
@@ -341,6 +345,7 @@ class _QuotedWords(dict[str, str | None]):
     def __init__(self, quote_word: Callable[[str], str]) -> None:
         super().__init__()
         self.quote_word = quote_word
+        self.tails: dict[str, list[str]] = {}
 
     def __missing__(self, token: str) -> str | None:
         if len(self) >= self.LIMIT:
@@ -351,10 +356,23 @@ class _QuotedWords(dict[str, str | None]):
     def join(self, command: str, separator: str, skip: int = 0) -> str:
         """The command's words (the first `skip` left out), each quoted, between separators: the
         words of `shlex.split(command)`."""
+        pieces = command.split(" ")
         try:  # nearly every command is words between single spaces
-            return separator.join([self[word] for word in command.split(" ")[skip:]])  # type: ignore[misc]
-        except TypeError:  # None: a quoted word holding spaces, two spaces, a tab...: shlex's rules
-            return separator.join([self[token] for token in tokens(command)[skip:]])  # type: ignore[misc]
+            return separator.join(map(self.__getitem__, pieces[skip:]))  # type: ignore[arg-type]
+        except TypeError:  # a piece is None: not a whole word
+            pass
+        # The words up to that piece, then the rest of the command split by shlex's rules (a quoted
+        # word holding spaces, two spaces, a tab...); the rest starts after a single space, where
+        # shlex starts a new word too.
+        quoted = list(map(self.__getitem__, pieces))
+        at = quoted.index(None)
+        tail = " ".join(pieces[at:])
+        words = self.tails.get(tail)
+        if words is None:
+            if len(self.tails) >= self.LIMIT:
+                self.tails.clear()
+            words = self.tails[tail] = [self.quote_word(unquote(token)) for token in tokens(tail)]
+        return separator.join((quoted[:at] + words)[skip:])  # type: ignore[arg-type]
 
 
 _BASH_WORDS = _QuotedWords(quote)
@@ -455,7 +473,20 @@ def _powershell_lines(
 
 def _one_line(text: Any) -> str:
     """Text on one line, unable to close a PowerShell block comment."""
-    return " ".join(str(text or "").split()).replace("#>", "# >")
+    if type(text) is not str:
+        return " ".join(str(text or "").split()).replace("#>", "# >")
+    line = _ONE_LINE.get(text)
+    if line is None:
+        if len(_ONE_LINE) >= _ONE_LINE_LIMIT:
+            _ONE_LINE.clear()
+        line = _ONE_LINE[text] = " ".join(text.split()).replace("#>", "# >")
+    return line
+
+
+# Titles and checks as `_one_line` gives them, for the wave being written: both of its scripts show
+# each of them (a manual step's title twice in each). Emptied after each wave, and when full.
+_ONE_LINE: dict[str, str] = {}
+_ONE_LINE_LIMIT = 1 << 18
 
 
 def _iso(value: dt.date | None) -> str:
