@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from test_runbook import SUB, make_app, make_gateway, make_plan
 
 from planner.core.shell import join, split, tokens, unquote
-from planner.render.scripts import EXIT_MANUAL, _bash_words, _ps_words, ps_quote, write_scripts
+from planner.render.scripts import EXIT_MANUAL, _bash_words, _one_line, _ps_words, ps_quote, write_scripts
 from planner.runbook.apply import apply_runbook
 
 CALL_END = "--end-of-call--"
@@ -306,6 +306,12 @@ def test_split_reports_shlex_errors() -> None:
 def test_powershell_quoting_doubles_each_quote_mark(text: str) -> None:
     marks = "'\u2018\u2019\u201a\u201b"
     assert ps_quote(text) == "'" + "".join(ch * 2 if ch in marks else ch for ch in text) + "'"
+
+
+@given(st.text(alphabet=" \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2000\u2028\u3000\u200b#>a\u2014", max_size=12))
+def test_one_line_joins_every_kind_of_whitespace(text: str) -> None:
+    """Titles and checks that are one line already are kept as they are: the same as normalising them."""
+    assert _one_line(text) == " ".join(text.split()).replace("#>", "# >")
 
 
 def test_powershell_script_passes_each_word_separately(tmp_path: Path) -> None:

@@ -66,6 +66,7 @@ def write_scripts(plan: Mapping[str, Any], out_dir: Path, schedule: Schedule | N
         _write_lines(pwsh, _powershell_lines(plan, wave, steps, rollbacks, subscriptions))
         written += [bash, pwsh]
         _ONE_LINE.clear()
+        _ROLLBACKS[:] = [None, []]
     return written
 
 
@@ -251,7 +252,7 @@ def _bash_lines(
         if not s.runnable:
             out.append("manual")
     out += ["", "echo", 'echo "Wave $WAVE: all steps done."', ""]
-    out += _rollback_comments(rollbacks)
+    out += _rollback_lines(rollbacks)
     return out
 
 
@@ -261,6 +262,17 @@ def _bash_quote(text: str) -> str:
     if " " in text and "'" not in text:
         return "'" + text + "'"
     return quote(text)
+
+
+def _rollback_lines(rollbacks: Sequence[ScriptStep]) -> list[str]:
+    """`_rollback_comments`, made once for both scripts of a wave (they are the same lines)."""
+    if _ROLLBACKS[0] is not rollbacks:
+        _ROLLBACKS[:] = [rollbacks, _rollback_comments(rollbacks)]
+    lines: list[str] = _ROLLBACKS[1]
+    return lines
+
+
+_ROLLBACKS: list[Any] = [None, []]  # the rollbacks of the wave being written, and their lines
 
 
 def _rollback_comments(rollbacks: Sequence[ScriptStep]) -> list[str]:
@@ -467,7 +479,7 @@ def _powershell_lines(
         if not s.runnable:
             out.append("Stop-ForManualStep")
     out += ["", 'Write-Host "`nWave ${Wave}: all steps done."', ""]
-    out += _rollback_comments(rollbacks)
+    out += _rollback_lines(rollbacks)
     return out
 
 
