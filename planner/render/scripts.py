@@ -70,20 +70,6 @@ def write_scripts(plan: Mapping[str, Any], out_dir: Path, schedule: Schedule | N
     return written
 
 
-def _write_lines(path: Path, lines: Sequence[str]) -> None:
-    """Write the lines, each ended by a newline, a block at a time: one string of a whole script of
-    a large wave is hundreds of MB, and all of it 2 bytes a character if any line is not ASCII (the
-    dashes of the header); the blocks of plain steps stay ASCII, so they are joined and encoded at
-    memcpy speed."""
-    with path.open("w", encoding="utf-8") as handle:
-        for start in range(0, len(lines) or 1, _BLOCK):  # no lines: "\n", as "\n".join([]) + "\n"
-            handle.write("\n".join(lines[start : start + _BLOCK]))
-            handle.write("\n")
-
-
-_BLOCK = 4096  # lines
-
-
 def _sequence(owners: Iterable[Mapping[str, Any]]) -> tuple[list[ScriptStep], list[ScriptStep]]:
     """Steps numbered through the wave, and the rollback steps (kept aside, never run)."""
     steps: list[ScriptStep] = []
@@ -114,6 +100,20 @@ def _lines(text: Any) -> list[str]:
     if type(text) is str and "\n" not in text and "\r" not in text:  # one line (nearly every note)
         return [text] if text.strip() else []
     return [line for line in str(text or "").replace("\r", "").split("\n") if line.strip()]
+
+
+def _write_lines(path: Path, lines: Sequence[str]) -> None:
+    """Write the lines, each ended by a newline, a block at a time: one string of a whole script of
+    a large wave is hundreds of MB, and all of it 2 bytes a character if any line is not ASCII (the
+    dashes of the header); the blocks of plain steps stay ASCII, so they are joined and encoded at
+    memcpy speed."""
+    with path.open("w", encoding="utf-8") as handle:
+        for start in range(0, len(lines) or 1, _BLOCK):  # no lines: "\n", as "\n".join([]) + "\n"
+            handle.write("\n".join(lines[start : start + _BLOCK]))
+            handle.write("\n")
+
+
+_BLOCK = 4096  # lines
 
 
 # --- bash ---------------------------------------------------------------------------------------
