@@ -8,15 +8,19 @@ per line, so a test sees exactly what Azure would have been asked.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_runbook import SUB, make_app, make_gateway, make_plan
 
-from planner.render.scripts import EXIT_MANUAL, ps_quote, write_scripts
+from planner.core.shell import join, split, tokens, unquote
+from planner.render.scripts import EXIT_MANUAL, _bash_words, _one_line, _ps_words, ps_quote, write_scripts
 from planner.runbook.apply import apply_runbook
 
 CALL_END = "--end-of-call--"
@@ -234,6 +238,80 @@ def test_powershell_quoting_doubles_every_kind_of_single_quote() -> None:
     assert ps_quote("it's") == "'it''s'"
     assert ps_quote("a\u2019b") == "'a\u2019\u2019b'"
     assert ps_quote("$(Get-Date) `n") == "'$(Get-Date) `n'"
+
+
+# Characters that decide how a command line splits, plus ordinary and look-alike ones.
+_SHELL_TEXT = st.text(alphabet=" \t\r\n'\"\\ab$`!#;<>\x0b\xa0\u2019", max_size=24)
+
+
+def _split_or_error(split_with: Any, text: str) -> Any:
+    try:
+        return split_with(text)
+    except ValueError as error:
+        return ("ValueError", str(error))
+
+
+@given(_SHELL_TEXT)
+def test_split_is_shlex_split(text: str) -> None:
+    """The scripts split each command with `split`: the same words, and the same error, as shlex's."""
+    assert _split_or_error(split, text) == _split_or_error(shlex.split, text)
+
+
+@given(st.lists(_SHELL_TEXT, max_size=6))
+def test_split_undoes_join(words: list[str]) -> None:
+    assert split(join(words)) == words
+
+
+@given(_SHELL_TEXT)
+def test_tokens_are_the_words_as_written(text: str) -> None:
+    assert _split_or_error(lambda t: [unquote(token) for token in tokens(t)], text) == _split_or_error(
+        shlex.split, text
+    )
+
+
+@given(st.lists(_SHELL_TEXT, max_size=6).map(" ".join) | _SHELL_TEXT)
+def test_command_words_are_requoted_as_shlex_splits_them(command: str) -> None:
+    """The scripts quote each word once and reuse it; the result is the one of splitting every command."""
+    command = "az " + command
+    assert _split_or_error(_bash_words, command) == _split_or_error(lambda c: join(shlex.split(c)), command)
+    assert _split_or_error(_ps_words, command) == _split_or_error(
+        lambda c: ", ".join(ps_quote(w) for w in shlex.split(c)[1:]), command
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("az webapp list", ["az", "webapp", "list"]),
+        ("  a\tb\r\nc  ", ["a", "b", "c"]),
+        ("a\xa0b", ["a\xa0b"]),  # only space, tab, CR and LF separate words, as in shlex
+        ("a '' b", ["a", "", "b"]),
+        ("--query '{a: b}'x\"y z\"", ["--query", "{a: b}xy z"]),
+        ('"a\\"b\\c\\\\"', ['a"b\\c\\']),  # inside "...", only \" and \\ are escapes
+        ("a\\ b \\'c", ["a b", "'c"]),
+    ],
+)
+def test_split_examples(text: str, words: list[str]) -> None:
+    assert split(text) == words == shlex.split(text)
+
+
+def test_split_reports_shlex_errors() -> None:
+    with pytest.raises(ValueError, match="No closing quotation"):
+        split("az 'open")
+    with pytest.raises(ValueError, match="No escaped character"):
+        split("az \\")
+
+
+@given(st.text(alphabet="'\u2018\u2019\u201a\u201b\u201ca$`", max_size=12))
+def test_powershell_quoting_doubles_each_quote_mark(text: str) -> None:
+    marks = "'\u2018\u2019\u201a\u201b"
+    assert ps_quote(text) == "'" + "".join(ch * 2 if ch in marks else ch for ch in text) + "'"
+
+
+@given(st.text(alphabet=" \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2000\u2028\u3000\u200b#>a\u2014", max_size=12))
+def test_one_line_joins_every_kind_of_whitespace(text: str) -> None:
+    """Titles and checks that are one line already are kept as they are: the same as normalising them."""
+    assert _one_line(text) == " ".join(text.split()).replace("#>", "# >")
 
 
 def test_powershell_script_passes_each_word_separately(tmp_path: Path) -> None:

@@ -14,6 +14,18 @@ from functools import lru_cache
 PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
 _UNSAFE = re.compile(r"[^\w@%+=:,./-]", re.ASCII)  # the characters shlex.quote leaves bare, inverted
 _SPECIAL_IN_DOUBLE_QUOTES = re.compile(r'[$`"\\!]')
+# `split`: shlex's whitespace is exactly these four characters (not str.split's Unicode whitespace).
+_QUOTING = re.compile(r"['\"\\]")
+_BARE_WORD = re.compile(r"[^ \t\r\n]+")
+# A word as written: bare characters, '...', "..." (where a backslash escapes the next character) and
+# backslash escapes, side by side. Possessive: each alternative starts with a different character.
+_TOKEN_TEXT = r"""(?:[^ \t\r\n'"\\]++|'[^']*+'|"(?:[^"\\]++|\\.)*+"|\\.)++"""
+_TOKEN = re.compile(_TOKEN_TEXT, re.DOTALL)
+_SPLITTABLE = re.compile(rf"[ \t\r\n]*+(?:{_TOKEN_TEXT}[ \t\r\n]*+)*+", re.DOTALL)
+_PIECE = re.compile(  # bare text | '...' | "..." | backslash and the character it escapes
+    r"""([^'"\\]+)|'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)""", re.DOTALL
+)
+_ESCAPED_IN_DOUBLE_QUOTES = re.compile(r'\\([\\"])')  # inside "...", shlex unescapes only \" and \\
 
 
 @lru_cache(maxsize=1 << 16)  # flags, ids and names repeat across thousands of commands
@@ -33,6 +45,40 @@ def quote(word: str) -> str:
 def join(argv: Sequence[str]) -> str:
     """A command line from its words (the inverse of `shlex.split`)."""
     return " ".join(quote(w) for w in argv)
+
+
+def split(command: str) -> list[str]:
+    """The words of a command line: exactly `shlex.split(command)` (POSIX rules, no comments), in
+    C-speed regular expressions instead of shlex's character-by-character reader."""
+    if not _QUOTING.search(command):  # the common case: words are what lies between the whitespace
+        return _BARE_WORD.findall(command)
+    return [unquote(token) for token in tokens(command)]
+
+
+def tokens(command: str) -> list[str]:
+    """The words of a command line as written, quotes and escapes kept: `unquote` of each is `split`'s
+    word. Raises shlex's ValueError for an unclosed quote or a trailing backslash."""
+    if not _QUOTING.search(command):
+        return _BARE_WORD.findall(command)
+    if not _SPLITTABLE.fullmatch(command):
+        shlex.split(command)  # raises shlex's own error
+        raise ValueError(f"cannot split {command!r}")  # pragma: no cover - shlex raised above
+    return _TOKEN.findall(command)
+
+
+def is_token(text: str) -> bool:
+    """Whether a text is exactly one word as a command line writes it (a token `tokens` can return)."""
+    return _TOKEN.fullmatch(text) is not None
+
+
+def unquote(token: str) -> str:
+    """The word one token of `tokens` stands for (shlex's POSIX rules)."""
+    if not _QUOTING.search(token):
+        return token
+    word: list[str] = []
+    for bare, single, double, escaped in _PIECE.findall(token):  # one of them is the piece
+        word += (bare, single, _ESCAPED_IN_DOUBLE_QUOTES.sub(r"\1", double) if double else "", escaped)
+    return "".join(word)
 
 
 def placeholders(text: str) -> list[str]:

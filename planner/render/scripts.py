@@ -2,8 +2,8 @@
 
 Dry run by default: a script prints every command and runs none; `--execute` (`-Execute`) runs the
 automated steps in order and stops at each manual one, which `--from N` (`-From N`) resumes after.
-Commands are taken from plan.json, split back into words with `shlex.split` (they were joined with
-the matching quoting) and re-quoted for each shell, so no value from the inventory is ever
+Commands are taken from plan.json, split back into words by `shlex.split`'s rules (`core.shell.split`;
+they were joined with the matching quoting) and re-quoted for each shell, so no value from the inventory is ever
 interpreted by the shell. Rollback steps are written as comments: a rollback is a decision, not a
 default.
 """
@@ -11,15 +11,16 @@ default.
 from __future__ import annotations
 
 import datetime as dt
-import shlex
+import re
 import stat
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from planner.core.ids import id_part
-from planner.core.shell import join, placeholders, quote
+from planner.core.shell import is_token, placeholders, quote, tokens, unquote
 from planner.render.common import step_notes_text
 from planner.render.schedule import Schedule, Wave, schedule_of
 
@@ -36,7 +37,7 @@ class ScriptStep:
     step: Mapping[str, Any]
     notes: str = ""  # its own and its shared notes (plan.json's `notes` and `see`)
 
-    @property
+    @cached_property  # both scripts ask, twice per step
     def runnable(self) -> bool:
         """Automated steps whose commands are all az commands without placeholders run; the rest print."""
         commands = self.step.get("commands") or []
@@ -61,11 +62,13 @@ def write_scripts(plan: Mapping[str, Any], out_dir: Path, schedule: Schedule | N
         subscriptions = _subscriptions(owners, names)
         stem = f"wave-{wave.number:02d}"
         bash = out_dir / f"{stem}.sh"
-        bash.write_text(render_bash(plan, wave, steps, rollbacks, subscriptions), encoding="utf-8")
+        _write_lines(bash, _bash_lines(plan, wave, steps, rollbacks, subscriptions))
         bash.chmod(bash.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         pwsh = out_dir / f"{stem}.ps1"
-        pwsh.write_text(render_powershell(plan, wave, steps, rollbacks, subscriptions), encoding="utf-8")
+        _write_lines(pwsh, _powershell_lines(plan, wave, steps, rollbacks, subscriptions))
         written += [bash, pwsh]
+        _ONE_LINE.clear()
+        _ROLLBACKS[:] = [None, []]
     return written
 
 
@@ -98,7 +101,23 @@ def _subscriptions(owners: Iterable[Mapping[str, Any]], names: Mapping[str, Any]
 
 def _lines(text: Any) -> list[str]:
     """Text as comment-safe lines: nothing from the inventory may end a comment early."""
+    if type(text) is str and "\n" not in text and "\r" not in text:  # one line (nearly every note)
+        return [text] if text.strip() else []
     return [line for line in str(text or "").replace("\r", "").split("\n") if line.strip()]
+
+
+def _write_lines(path: Path, lines: Sequence[str]) -> None:
+    """Write the lines, each ended by a newline, a block at a time: one string of a whole script of
+    a large wave is hundreds of MB, and all of it 2 bytes a character if any line is not ASCII (the
+    dashes of the header); the blocks of plain steps stay ASCII, so they are joined and encoded at
+    memcpy speed."""
+    with path.open("w", encoding="utf-8") as handle:
+        for start in range(0, len(lines) or 1, _BLOCK):  # no lines: "\n", as "\n".join([]) + "\n"
+            handle.write("\n".join(lines[start : start + _BLOCK]))
+            handle.write("\n")
+
+
+_BLOCK = 4096  # lines
 
 
 # --- bash ---------------------------------------------------------------------------------------
@@ -178,7 +197,18 @@ def render_bash(
     subscriptions: Sequence[tuple[str, str]],
 ) -> str:
     """The bash script of one wave."""
-    q = quote
+    return "\n".join(_bash_lines(plan, wave, steps, rollbacks, subscriptions)) + "\n"
+
+
+def _bash_lines(
+    plan: Mapping[str, Any],
+    wave: Wave,
+    steps: Sequence[ScriptStep],
+    rollbacks: Sequence[ScriptStep],
+    subscriptions: Sequence[tuple[str, str]],
+) -> list[str]:
+    """The lines of the bash script of one wave."""
+    q = _bash_quote
     name = Path(f"wave-{wave.number:02d}.sh").name
     out = [
         "#!/usr/bin/env bash",
@@ -216,7 +246,7 @@ def render_bash(
         out.append(f"step {s.number} {q(s.owner)} {q(_one_line(step.get('title')))}")
         if s.runnable:
             for command in step.get("commands") or []:
-                out.append(f"run {q(command)} {join(shlex.split(command))}")
+                out.append(f"run {q(command)} {_bash_words(command)}")
         else:
             out.append(f"say {q('MANUAL: ' + _one_line(step.get('title')))}")
             out += [f"say {q('$ ' + c)}" for c in step.get("commands") or []]
@@ -226,8 +256,27 @@ def render_bash(
         if not s.runnable:
             out.append("manual")
     out += ["", "echo", 'echo "Wave $WAVE: all steps done."', ""]
-    out += _rollback_comments(rollbacks)
-    return "\n".join(out) + "\n"
+    out += _rollback_lines(rollbacks)
+    return out
+
+
+def _bash_quote(text: str) -> str:
+    """`quote`, without its cache for texts that hold a space and no single quote (titles, checks,
+    notes, commands: seldom the same twice), which it single-quotes as they are."""
+    if " " in text and "'" not in text:
+        return "'" + text + "'"
+    return quote(text)
+
+
+def _rollback_lines(rollbacks: Sequence[ScriptStep]) -> list[str]:
+    """`_rollback_comments`, made once for both scripts of a wave (they are the same lines)."""
+    if _ROLLBACKS[0] is not rollbacks:
+        _ROLLBACKS[:] = [rollbacks, _rollback_comments(rollbacks)]
+    lines: list[str] = _ROLLBACKS[1]
+    return lines
+
+
+_ROLLBACKS: list[Any] = [None, []]  # the rollbacks of the wave being written, and their lines
 
 
 def _rollback_comments(rollbacks: Sequence[ScriptStep]) -> list[str]:
@@ -287,12 +336,73 @@ if ($Execute) {
 """.replace("__EXIT_MANUAL__", str(EXIT_MANUAL))
 
 
+_PS_SINGLE_QUOTES = re.compile("['\u2018\u2019\u201a\u201b]")  # PowerShell ends a '...' at any of them
+
+
 def ps_quote(text: str) -> str:
     """A PowerShell single-quoted string: nothing inside is expanded; quotes (also typographic ones) double."""
-    out = []
-    for ch in text:
-        out.append(ch * 2 if ch in "'\u2018\u2019\u201a\u201b" else ch)
-    return "'" + "".join(out) + "'"
+    if "'" in text or (not text.isascii() and _PS_SINGLE_QUOTES.search(text)):
+        for mark in "'\u2018\u2019\u201a\u201b":
+            text = text.replace(mark, mark * 2)
+    return "'" + text + "'"
+
+
+class _QuotedWords(dict[str, str | None]):
+    """A word as a command writes it -> the word quoted for one shell; None for a text that is not
+    exactly one word (part of a quoted word with spaces in it, or an empty one).
+
+    Flags, names and ids recur in thousands of commands: each is unquoted and quoted once. So do
+    the ends of commands that hold a quoted word with spaces (`--query '{prefix: addressPrefix}'`):
+    `tails` keeps their quoted words. Emptied when full, so memory stays bounded on any plan.
+    """
+
+    LIMIT = 1 << 17
+
+    def __init__(self, quote_word: Callable[[str], str]) -> None:
+        super().__init__()
+        self.quote_word = quote_word
+        self.tails: dict[str, list[str]] = {}
+
+    def __missing__(self, token: str) -> str | None:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        quoted = self[token] = self.quote_word(unquote(token)) if is_token(token) else None
+        return quoted
+
+    def join(self, command: str, separator: str, skip: int = 0) -> str:
+        """The command's words (the first `skip` left out), each quoted, between separators: the
+        words of `shlex.split(command)`."""
+        pieces = command.split(" ")
+        try:  # nearly every command is words between single spaces
+            return separator.join(map(self.__getitem__, pieces[skip:]))  # type: ignore[arg-type]
+        except TypeError:  # a piece is None: not a whole word
+            pass
+        # The words up to that piece, then the rest of the command split by shlex's rules (a quoted
+        # word holding spaces, two spaces, a tab...); the rest starts after a single space, where
+        # shlex starts a new word too.
+        quoted = list(map(self.__getitem__, pieces))
+        at = quoted.index(None)
+        tail = " ".join(pieces[at:])
+        words = self.tails.get(tail)
+        if words is None:
+            if len(self.tails) >= self.LIMIT:
+                self.tails.clear()
+            words = self.tails[tail] = [self.quote_word(unquote(token)) for token in tokens(tail)]
+        return separator.join((quoted[:at] + words)[skip:])  # type: ignore[arg-type]
+
+
+_BASH_WORDS = _QuotedWords(quote)
+_PS_WORDS = _QuotedWords(ps_quote)
+
+
+def _bash_words(command: str) -> str:
+    """The command's words, each quoted for bash: `join(shlex.split(command))`."""
+    return _BASH_WORDS.join(command, " ")
+
+
+def _ps_words(command: str) -> str:
+    """The command's words after `az`, each quoted for PowerShell, comma-separated."""
+    return _PS_WORDS.join(command, ", ", 1)
 
 
 def render_powershell(
@@ -303,6 +413,17 @@ def render_powershell(
     subscriptions: Sequence[tuple[str, str]],
 ) -> str:
     """The PowerShell script of one wave (PowerShell 7.3 or later: arguments pass to az verbatim)."""
+    return "\n".join(_powershell_lines(plan, wave, steps, rollbacks, subscriptions)) + "\n"
+
+
+def _powershell_lines(
+    plan: Mapping[str, Any],
+    wave: Wave,
+    steps: Sequence[ScriptStep],
+    rollbacks: Sequence[ScriptStep],
+    subscriptions: Sequence[tuple[str, str]],
+) -> list[str]:
+    """The lines of the PowerShell script of one wave."""
     q = ps_quote
     name = f"wave-{wave.number:02d}.ps1"
     out = [
@@ -352,8 +473,7 @@ def render_powershell(
         out.append(f"Start-Step {s.number} {q(s.owner)} {q(_one_line(step.get('title')))}")
         if s.runnable:
             for command in step.get("commands") or []:
-                words = shlex.split(command)[1:]
-                out.append(f"Invoke-Az {q(command)} @({', '.join(q(w) for w in words)})")
+                out.append(f"Invoke-Az {q(command)} @({_ps_words(command)})")
         else:
             out.append(f"Write-StepText {q('MANUAL: ' + _one_line(step.get('title')))}")
             out += [f"Write-StepText {q('$ ' + c)}" for c in step.get("commands") or []]
@@ -363,13 +483,26 @@ def render_powershell(
         if not s.runnable:
             out.append("Stop-ForManualStep")
     out += ["", 'Write-Host "`nWave ${Wave}: all steps done."', ""]
-    out += _rollback_comments(rollbacks)
-    return "\n".join(out) + "\n"
+    out += _rollback_lines(rollbacks)
+    return out
 
 
 def _one_line(text: Any) -> str:
     """Text on one line, unable to close a PowerShell block comment."""
-    return " ".join(str(text or "").split()).replace("#>", "# >")
+    if type(text) is not str:
+        return " ".join(str(text or "").split()).replace("#>", "# >")
+    line = _ONE_LINE.get(text)
+    if line is None:
+        if len(_ONE_LINE) >= _ONE_LINE_LIMIT:
+            _ONE_LINE.clear()
+        line = _ONE_LINE[text] = " ".join(text.split()).replace("#>", "# >")
+    return line
+
+
+# Titles and checks as `_one_line` gives them, for the wave being written: both of its scripts show
+# each of them (a manual step's title twice in each). Emptied after each wave, and when full.
+_ONE_LINE: dict[str, str] = {}
+_ONE_LINE_LIMIT = 1 << 18
 
 
 def _iso(value: dt.date | None) -> str:
