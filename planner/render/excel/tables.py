@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zipfile import ZipFile
 
 from openpyxl import Workbook
@@ -101,10 +101,16 @@ def _xml_attr(text: str) -> str:
     return text
 
 
-def _text_cell(ref: str, sid: int, risky_sid: int, value: str) -> str:
-    """One text cell, every rule applied: illegal characters, length limit, formula guard, spaces, escaping."""
+def _text_cell(ref: str, sid: int, risky_sid: int, value: str, illegal: bool = True) -> str:
+    """One text cell, every rule applied: illegal characters (unless `illegal` is False: the caller
+    checks the result for them), length limit, formula guard, spaces, escaping."""
+    return f'<c r="{ref}{_text_tail(sid, risky_sid, value, illegal)}'
+
+
+def _text_tail(sid: int, risky_sid: int, value: str, illegal: bool = True) -> str:
+    """A text cell after its reference (`<c r="A2` + this), every rule applied (see `_text_cell`)."""
     text = value
-    if _ILLEGAL_SEARCH(text):
+    if illegal and _ILLEGAL_SEARCH(text):
         text = ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT_CHARACTER, text)
     if len(text) > EXCEL_MAX_TEXT:
         text = text[: EXCEL_MAX_TEXT - 40] + " … (truncated; see plan.json)"
@@ -112,21 +118,36 @@ def _text_cell(ref: str, sid: int, risky_sid: int, value: str) -> str:
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     if "&" in text or "<" in text or ">" in text or "\r" in text:
         text = _xml_text(text)
-    return f'<c r="{ref}" s="{risky_sid if risky else sid}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    return f'" s="{risky_sid if risky else sid}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-@dataclass
-class _Col:
+def _lines(text: str, per_line: int) -> int:
+    """Lines a wrapped text takes in a column `per_line` characters wide."""
+    if len(text) <= per_line and "\n" not in text:
+        return 1
+    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+
+
+def _repeats(key: str, sample: list[Row]) -> bool:
+    """Whether a column's texts and dates repeat (at most half of them distinct in the sample):
+    worth remembering each one's cell XML (`_RowWriter`)."""
+    values = [v for row in sample if type(v := row.get(key)) is str or type(v) is dt.date]
+    return bool(values) and 2 * len(set(values)) <= len(values)
+
+
+class _Col(NamedTuple):
     """A column compiled for the row loop: what it reads, where it goes, and its cell-format ids."""
 
     key: str
     letter: str
     sid: int  # the column's style
     risky_sid: int  # the same with Excel's quote prefix
+    wrap: int  # characters per line of a wrapped column (0: not wrapped)
+    memo: dict[Any, tuple[str, int]] | None  # a repeating text or date -> (cell after its reference, lines)
     link_key: str | None
     colour: bool  # value -> label, style by value
     status: bool  # None -> the default status
-    wrap: int  # characters per line of a wrapped column (0: not wrapped)
+    position: int
 
 
 class _RowWriter:
@@ -134,35 +155,43 @@ class _RowWriter:
 
     openpyxl builds a Cell object per value and serialises it through ElementTree: about 20 µs a cell
     here (measured; lxml takes a quarter off that), which is minutes for 50,000 apps and their steps.
-    Rows are plain text, so they are written as XML strings instead (about 1 µs a cell: each column's
-    style ids are looked up once, a text needs no escaping in the common case, and a thousand rows are
-    encoded and checked for characters XML refuses at once) and spliced into the sheet openpyxl writes
-    (`SheetPart`); styles, tables and validation stay openpyxl's. Links are written the same way: as
-    `<hyperlink>` elements and their relationships (openpyxl's objects for them cost about 50 µs a
-    link). Every text is an inline string (t="inlineStr"), so no value from the plan can ever become a
-    formula.
+    Rows are plain text, so they are written as XML strings instead (well under 1 µs a cell: each
+    column's style ids are looked up once; a column whose values repeat, such as subscriptions, phases
+    or due dates, remembers each value's cell XML; other texts need no escaping in the common case;
+    and a thousand rows are encoded and checked for characters XML refuses at once) and spliced into
+    the sheet openpyxl writes (`SheetPart`); styles, tables and validation stay openpyxl's. Links are
+    written the same way, as `<hyperlink>` elements and their relationships (openpyxl's objects for
+    them cost about 50 µs a link). Every text is an inline string (t="inlineStr"), so no value from
+    the plan can ever become a formula.
     """
 
-    def __init__(self, styles: Styles, columns: tuple[Column, ...], widths: list[float], out: Any):
+    MEMO_MAX = 4_096  # values remembered per column (a few MB at most); a column with more stops
+
+    def __init__(
+        self, styles: Styles, columns: tuple[Column, ...], widths: list[float], sample: list[Row], out: Any
+    ):
         self.styles = styles
         self.out = out  # rows, UTF-8 bytes
         self.link_refs: Any = None  # <hyperlink> elements, opened with the first link
         self.link_rels: Any = None  # their <Relationship> elements
         self.links = 0
-        self._colours: dict[tuple[int, Any], tuple[Any, int, int]] = {}
+        self._colours: dict[tuple[str, Any], tuple[Any, int, int]] = {}
         self.cols = []
         for i, (col, width) in enumerate(zip(columns, widths, strict=True)):
             base = "text" if col.kind == "colour" else cell_style(col, {})
+            plain = col.kind != "colour" and not col.link_key
             self.cols.append(
                 _Col(
                     key=col.key,
                     letter=get_column_letter(i + 1),
                     sid=styles.sid(base),
                     risky_sid=styles.sid(base, True),
+                    wrap=int(max(1.0, width)) if col.kind == "wrap" else 0,
+                    memo={} if plain and (col.key == "status" or _repeats(col.key, sample)) else None,
                     link_key=col.link_key,
                     colour=col.kind == "colour",
                     status=col.key == "status",
-                    wrap=int(max(1.0, width)) if col.kind == "wrap" else 0,
+                    position=i,
                 )
             )
         self._link_sid = styles.sid("link")
@@ -170,13 +199,13 @@ class _RowWriter:
 
     def _colour(self, col: _Col, value: Any) -> tuple[Any, int, int]:
         """The label and cell-format ids of a value in a colour column (by value: Ready is green)."""
-        found = self._colours.get((id(col), value))
+        found = self._colours.get((col.key, value))
         if found is None:
             fake = Column("", col.key, kind="colour")
             row = {col.key: value}
             style = cell_style(fake, row)
             found = (display_value(fake, row), self.styles.sid(style), self.styles.sid(style, True))
-            self._colours[(id(col), value)] = found
+            self._colours[(col.key, value)] = found
         return found
 
     def write(self, rows: Iterable[Row], first: int, limit: int) -> int:
@@ -213,6 +242,20 @@ class _RowWriter:
             'TargetMode="External"/>'.encode()
         )
 
+    def _remember(self, col: _Col, value: Any) -> tuple[str, int]:
+        """A repeating value's cell XML after its reference, and the lines it takes."""
+        if type(value) is str:
+            found = (_text_tail(col.sid, col.risky_sid, value), _lines(value, col.wrap) if col.wrap else 1)
+        else:
+            day = value.date() if isinstance(value, dt.datetime) else value
+            found = (f'" s="{col.sid}"><v>{(day - _EPOCH).days}</v></c>', 1)
+        assert col.memo is not None
+        if len(col.memo) < self.MEMO_MAX:
+            col.memo[value] = found
+        else:  # more distinct values than the sample suggested: no use remembering them
+            self.cols[col.position] = col._replace(memo=None)
+        return found
+
     def _row(self, number: int, row: Row, links_before: int, careful: bool) -> str:
         """One `<row>`; empty values are left out, as Excel does. `links_before`: the sheet's links
         before this row (past Excel's limit a URL is shown as text). `careful`: every text through
@@ -221,16 +264,31 @@ class _RowWriter:
         parts = []
         lines = 1
         over = links_before >= MAX_LINKS_PER_SHEET
+        get = row.get
         for col in self.cols:
-            value = row.get(col.key)
-            sid, risky_sid = col.sid, col.risky_sid
-            if col.colour:
+            key, letter, sid, risky_sid, wrap, memo, link_key, colour, status, _ = col
+            value = get(key)
+            if memo is not None:  # plain column: no link, no colour
+                if value is None:
+                    if not status:
+                        continue
+                    value = default_status()
+                kind = type(value)
+                if kind is str or kind is dt.date:
+                    if value == "":
+                        continue
+                    found = memo.get(value) or self._remember(col, value)
+                    parts.append(f'<c r="{letter}{rs}{found[0]}')
+                    if found[1] > lines:
+                        lines = found[1]
+                    continue
+            if colour:
                 value, sid, risky_sid = self._colour(col, value)
-            elif col.status and value is None:
+            elif status and value is None:
                 value = default_status()
             link = None
-            if col.link_key:
-                url = row.get(col.link_key)
+            if link_key:
+                url = get(link_key)
                 if url and over:
                     value = url  # past Excel's per-sheet link limit: the URL as text
                 elif url:
@@ -239,12 +297,11 @@ class _RowWriter:
             if value is None or value == "":
                 continue
             if link and not careful:
-                self._link(col.letter + rs, link)
+                self._link(letter + rs, link)
             kind = type(value)
             if kind is str:
-                if col.wrap and (len(value) > col.wrap or "\n" in value):
-                    per_line = col.wrap
-                    lines = max(lines, sum(max(1, -(-len(part) // per_line)) for part in value.split("\n")))
+                if wrap:
+                    lines = max(lines, _lines(value, wrap))
                 if (
                     careful
                     or len(value) > EXCEL_MAX_TEXT
@@ -256,21 +313,19 @@ class _RowWriter:
                     or ">" in value
                     or "\r" in value
                 ):
-                    parts.append(_text_cell(col.letter + rs, sid, risky_sid, value))
+                    parts.append(_text_cell(letter + rs, sid, risky_sid, value, careful))
                 else:
-                    parts.append(
-                        f'<c r="{col.letter}{rs}" s="{sid}" t="inlineStr"><is><t>{value}</t></is></c>'
-                    )
+                    parts.append(f'<c r="{letter}{rs}" s="{sid}" t="inlineStr"><is><t>{value}</t></is></c>')
             elif kind is int or kind is float:
-                parts.append(f'<c r="{col.letter}{rs}" s="{sid}"><v>{value!r}</v></c>')
+                parts.append(f'<c r="{letter}{rs}" s="{sid}"><v>{value!r}</v></c>')
             elif isinstance(value, dt.date):
                 day = value.date() if isinstance(value, dt.datetime) else value
-                parts.append(f'<c r="{col.letter}{rs}" s="{sid}"><v>{(day - _EPOCH).days}</v></c>')
+                parts.append(f'<c r="{letter}{rs}" s="{sid}"><v>{(day - _EPOCH).days}</v></c>')
             else:  # bool or anything else: as text
                 text = str(excel_value("Yes" if value is True else "No" if value is False else str(value)))
                 safe = risky_sid if text.startswith(FORMULA_PREFIXES) else sid
                 parts.append(
-                    f'<c r="{col.letter}{rs}" s="{safe}" t="inlineStr"><is><t>{_xml_text(text)}</t></is></c>'
+                    f'<c r="{letter}{rs}" s="{safe}" t="inlineStr"><is><t>{_xml_text(text)}</t></is></c>'
                 )
         height = min(409.0, 15.0 * lines) if lines > 1 else None
         head = f'<row r="{rs}" ht="{height:g}" customHeight="1">' if height else f'<row r="{rs}">'
@@ -358,7 +413,7 @@ def write_table_sheet(wb: Workbook, spec: SheetSpec, lk: Lookups) -> SheetPart:
     ws.append([styles.cell(c.header, "head") for c in columns])
 
     rows_file = tempfile.TemporaryFile("w+b")  # noqa: SIM115 (closed by SheetPart.close)
-    writer = _RowWriter(styles, columns, widths, rows_file)
+    writer = _RowWriter(styles, columns, widths, sample, rows_file)
     try:
         limit = EXCEL_MAX_ROWS - 2
         rows = chain(sample, rows_iter)

@@ -21,6 +21,10 @@ from planner.render.excel.summary import write_custom_sheet
 from planner.render.excel.tables import SheetPart, write_table_sheet
 from planner.render.schedule import Schedule, schedule_of
 
+# Deflate level 3 instead of zlib's default 6: measured on a 50,000-app workbook's sheets (540 MB of
+# XML), a third of the time (1.6 s instead of 5 s CPU) for a file about 15 % larger.
+_COMPRESSLEVEL = 3
+
 
 def write_workbook(plan: dict, path: Path, schedule: Schedule | None = None) -> None:
     """Write the plan as an Excel workbook at `path`, atomically (a failure leaves no file behind)."""
@@ -59,7 +63,7 @@ def _write_workbook(plan: dict, path: Path, schedule: Schedule) -> None:
 
 def _save(wb: Workbook, filename: str, parts: list[SheetPart]) -> None:
     """openpyxl's `Workbook.save`, with the table sheets' streamed rows and links put in on the way."""
-    with ZipFile(filename, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+    with ZipFile(filename, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=_COMPRESSLEVEL) as archive:
         wb.properties.modified = dt.datetime.now(tz=dt.UTC).replace(tzinfo=None)
         ExcelWriter(wb, _Package(archive, parts)).save()
 
