@@ -394,3 +394,46 @@ def test_gateways_deleted_on_summary_counts_deletions_only(tmp_path: Path) -> No
     assert deleted < sum(
         len(w["gateway_ids"]) for w in plan["waves"]
     )  # kept gateways are cleaned, not deleted
+
+
+def test_steps_sheet_of_a_huge_plan_holds_its_first_whole_waves_with_a_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner.render.excel import rows as excel_rows
+    from planner.render.schedule import schedule_of
+
+    plan = load_plan()
+    waves = schedule_of(plan).waves
+    first = waves[0].steps
+    assert len(waves) > 2 and waves[1].steps > 0
+    # Wave 2 misses by one step.
+    monkeypatch.setattr(excel_rows, "STEPS_SHEET_MAX_ROWS", first + waves[1].steps - 1)
+    path = tmp_path / "plan.xlsx"
+    write_workbook(plan, path)
+    book = openpyxl.load_workbook(path)
+    assert book["Steps"].max_row == 1 + first
+    assert {c.value for c in column(book["Steps"], "Wave")} == {waves[0].number}
+    notes = [r[1].value for r in book["Summary"].iter_rows() if r[0].value == "Note"]
+    expected = f"Sheet Steps: the {first:,} steps of wave {waves[0].number},"
+    assert any(n.startswith(expected) for n in notes), notes
+
+    # Not even the first wave fits: its first apps, each with all its steps.
+    monkeypatch.setattr(excel_rows, "STEPS_SHEET_MAX_ROWS", first - 1)
+    write_workbook(plan, path)
+    book = openpyxl.load_workbook(path)
+    shown = book["Steps"].max_row - 1
+    assert 0 < shown < first
+    owners = list(waves[0].owners())
+    assert shown == sum(len(o["steps"]) for o in owners[: len(owners) - 1])  # whole apps only
+
+
+def test_a_chunk_with_a_character_xml_refuses_is_written_cell_by_cell(tmp_path: Path) -> None:
+    plan = load_plan()
+    apps = gateway_required(plan)
+    apps[1]["steps"][0]["title"] = " <b>&\x02 "
+    path = tmp_path / "plan.xlsx"
+    write_workbook(plan, path)
+    book = openpyxl.load_workbook(path)
+    titles = [c.value for c in column(book["Steps"], "What to do")]
+    assert " <b>&\ufffd " in titles
+    assert [c.value for c in column(book["Apps"], "App")] == [a["site_name"] for a in apps]

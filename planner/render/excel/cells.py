@@ -171,14 +171,3 @@ def display_value(col: Column, row: Row) -> Any:
     if col.key == "status" and value is None:
         return default_status()
     return value
-
-
-def row_height(wrapped: list[tuple[int, float]], values: list[Any]) -> float | None:
-    """Points for a row whose wrapped cells need more than one line (Excel does not fit rows itself)."""
-    lines = 1
-    for idx, width in wrapped:
-        text = values[idx]
-        if isinstance(text, str):
-            per_line = int(max(1.0, width))
-            lines = max(lines, sum(max(1, -(-len(part) // per_line)) for part in text.split("\n")))
-    return min(409.0, 15.0 * lines) if lines > 1 else None

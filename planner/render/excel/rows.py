@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from planner.render.bicep import deploy_text
 from planner.render.common import as_date as _date
 from planner.render.common import last_segment as _last
 from planner.render.common import legend, portal_url, subscription_label
-from planner.render.excel.spec import Lookups, Plan, Row, joined, tags_text, yes_no
+from planner.render.excel.spec import (
+    STEPS_SHEET_MAX_ROWS,
+    Lookups,
+    Plan,
+    Row,
+    joined,
+    tags_text,
+    yes_no,
+)
+from planner.render.schedule import Wave
 
 # Row sources
 
@@ -20,6 +30,7 @@ def _gateway_required(plan: Plan) -> Iterator[Mapping[str, Any]]:
 
 
 def app_rows(lk: Lookups) -> Iterator[Row]:
+    portal = lk.portal
     for app in _gateway_required(lk.plan):
         target = app.get("target") or {}
         strategy = app.get("strategy") or {}
@@ -55,7 +66,7 @@ def app_rows(lk: Lookups) -> Iterator[Row]:
             "new_subnet": yes_no(target.get("new_subnet")) if target else "",
             "tags": tags_text(app.get("tags")),
             "portal": "Open in portal",
-            "portal_url": portal_url(app.get("id"), lk.portal),
+            "portal_url": portal_url(app.get("id"), portal),
             "id": app.get("id"),
             "due": lk.wave_end(app.get("wave")),
         }
@@ -63,13 +74,14 @@ def app_rows(lk: Lookups) -> Iterator[Row]:
 
 def _titled(lk: Lookups, codes: Any) -> str:
     """Codes in words for the customer, each with its code beside it: `Classic VNet (CLASSIC_VNET)`."""
-    return "; ".join(f"{lk.code_title(c) or c} ({c})" if lk.code_title(c) else str(c) for c in codes or ())
+    return "; ".join(f"{title} ({c})" if (title := lk.code_title(c)) else str(c) for c in codes or ())
 
 
 def step_rows(lk: Lookups) -> Iterator[Row]:
-    """Steps of every app and gateway, wave by wave (unscheduled ones last), in the order they run."""
-    for wave in lk.schedule.waves:
-        for owner in wave.owners():
+    """Steps of every app and gateway, wave by wave (unscheduled ones last), in the order they run;
+    past STEPS_SHEET_MAX_ROWS steps, the first waves only (`_steps_shown`)."""
+    for wave, owners in _steps_shown(lk):
+        for owner in owners:
             kind = "gateway" if owner in wave.gateways else ("slot" if owner.get("slot") else "app")
             sub_id = str(owner.get("subscription_id") or "")
             for step in owner.get("steps") or ():
@@ -89,6 +101,53 @@ def step_rows(lk: Lookups) -> Iterator[Row]:
                     "rollback": step.get("rollback"),
                     "due": wave.end,
                 }
+
+
+def _steps_shown(lk: Lookups) -> list[tuple[Wave, Iterable[Mapping[str, Any]]]]:
+    """The waves (and their apps and gateways) whose steps the Steps sheet lists: every wave while
+    all steps fit in STEPS_SHEET_MAX_ROWS, else whole waves from the first while they fit (or, if the
+    first wave alone is longer, its first apps, each with all its steps), with a note on Summary."""
+    budget = STEPS_SHEET_MAX_ROWS
+    waves = lk.schedule.waves
+    counts = [wave.steps for wave in waves]
+    total = sum(counts)
+    if total <= budget:
+        return [(wave, wave.owners()) for wave in waves]
+    shown: list[tuple[Wave, Iterable[Mapping[str, Any]]]] = []
+    used = 0
+    for wave, count in zip(waves, counts, strict=True):
+        if used + count > budget:
+            break
+        shown.append((wave, wave.owners()))
+        used += count
+    if shown:
+        last = shown[-1][0]
+        what = (
+            f"wave {_wave_label(waves[0])}"
+            if len(shown) == 1
+            else f"waves {_wave_label(waves[0])} to {_wave_label(last)}"
+        )
+    else:
+        first = waves[0]
+        owners = []
+        for owner in first.owners():
+            count = len(owner.get("steps") or ())
+            if used + count > budget:
+                break
+            owners.append(owner)
+            used += count
+        shown.append((first, owners))
+        what = f"the first {len(owners):,} of {len(first.apps) + len(first.gateways):,} apps and gateways of wave {_wave_label(first)}"
+    lk.notes.append(
+        f"Sheet Steps: the {used:,} steps of {what}, of {total:,} steps in {len(waves)} waves (a longer sheet "
+        "is too slow to open and filter). Every step is in runbook.html, the wave scripts "
+        "(--format scripts) and plan.json; a plan made later lists the next waves."
+    )
+    return shown
+
+
+def _wave_label(wave: Wave) -> str:
+    return "(not scheduled)" if wave.number is None else str(wave.number)
 
 
 def gateway_rows(lk: Lookups) -> Iterator[Row]:
@@ -141,6 +200,7 @@ def subnet_rows(lk: Lookups) -> Iterator[Row]:
 
 def evidence_rows(lk: Lookups) -> Iterator[Row]:
     codes = lk.plan.get("codes") or {}  # an app's code is a rule's (gateway uses are listed per gateway)
+    url = _portal_urls(lk.portal)
     for app in _gateway_required(lk.plan):
         name = app.get("name")
         for ev in app.get("evidence") or ():
@@ -151,7 +211,7 @@ def evidence_rows(lk: Lookups) -> Iterator[Row]:
                 "subject": name,
                 "subject_kind": "slot" if app.get("slot") else "app",
                 "resource": ev.get("resource_id"),
-                "resource_url": portal_url(ev.get("resource_id"), lk.portal),
+                "resource_url": url(ev.get("resource_id")),
                 "field": ev.get("field"),
                 "value": _evidence_value(ev.get("value")),
                 "strength": ev.get("strength", ""),
@@ -164,7 +224,7 @@ def evidence_rows(lk: Lookups) -> Iterator[Row]:
                 "subject": name,
                 "subject_kind": "slot" if app.get("slot") else "app",
                 "resource": app.get("id"),
-                "resource_url": portal_url(app.get("id"), lk.portal),
+                "resource_url": url(app.get("id")),
                 "field": "",
                 "value": unknown.get("reason"),
                 "strength": "",
@@ -195,12 +255,23 @@ def evidence_rows(lk: Lookups) -> Iterator[Row]:
                 "subject": gw.get("name") or _last(gw.get("id")),
                 "subject_kind": "gateway",
                 "resource": ev.get("resource_id"),
-                "resource_url": portal_url(ev.get("resource_id"), lk.portal),
+                "resource_url": url(ev.get("resource_id")),
                 "field": ev.get("field"),
                 "value": _evidence_value(ev.get("value")),
                 "strength": ev.get("strength", ""),
                 "note": ev.get("note") or "",
             }
+
+
+def _portal_urls(portal: str | None) -> Callable[[Any], str | None]:
+    """`portal_url` remembering its latest answers: many evidence rows name the same resource (a VNet,
+    a storage account, a gateway)."""
+    cached = functools.lru_cache(maxsize=16_384)(functools.partial(portal_url, portal=portal))
+
+    def url(resource_id: Any) -> str | None:
+        return cached(resource_id) if type(resource_id) is str else portal_url(resource_id, portal)
+
+    return url
 
 
 def _evidence_value(value: Any) -> Any:

@@ -32,6 +32,13 @@ READINESS_LABEL = {"ready": "Ready", "needs-work": "Needs work", "blocked": "Blo
 DECOMMISSION_LABEL = {"yes": "Delete", "no": "Keep", "verify": "Verify first"}
 
 EXCEL_MAX_ROWS = 1_048_576
+# The Steps sheet holds whole waves, in order, up to this many steps (about 4,500 apps' worth, 65 MB
+# of text; the first wave alone if it is longer: its first apps). A migration-heavy tenant of 50,000
+# apps has 510,000 steps and 550 MB of command text: a sheet Excel takes minutes and gigabytes to
+# open, LibreOffice hardly opens, and nobody tracks half a million rows by hand; writing it took most
+# of the plan's time budget. The first waves are the ones being worked on; a plan made after them
+# brings the next ones in, and every step stays in runbook.html, the wave scripts and plan.json.
+STEPS_SHEET_MAX_ROWS = 50_000
 EXCEL_MAX_TEXT = 32_767
 # Excel refuses to open links past about 65,530 per sheet; beyond this the URL is written as text.
 MAX_LINKS_PER_SHEET = 65_000
