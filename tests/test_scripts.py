@@ -97,6 +97,31 @@ def test_one_bash_and_one_powershell_script_per_wave(tmp_path: Path) -> None:
             assert "[switch]$Execute" in text and "$PSNativeCommandArgumentPassing = 'Standard'" in text
 
 
+def test_shared_notes_are_written_once_per_script_and_named_by_each_step(
+    tmp_path: Path, fake_az: dict[str, str]
+) -> None:
+    plan = planned([make_app("app-a"), make_app("app-b")])
+    outage = plan["step_notes"]["outage-starts"]
+    for path in write_scripts(plan, tmp_path / "out"):
+        text = path.read_text(encoding="utf-8")
+        if "Delete app-a" not in text:
+            continue
+        assert text.count(outage) == 1 and f"# [outage-starts] {outage}" in text
+        # Both apps' delete steps name it, below the block that holds it.
+        assert text.count("[outage-starts]") == 3 and text.index(outage) < text.index("Delete app-a")
+    # A manual step still says its shared notes in full when the script stops there (a person reads them).
+    rollback = next(s for s in plan["apps"][0]["steps"] if s["phase"] == "rollback")
+    assert rollback["see"] and rollback["manual"]
+    app = make_app("app-a", target=None)
+    app["target"] = None
+    manual = planned([app])
+    script = write_scripts(manual, tmp_path / "manual")[0]
+    connect = next(s for s in manual["apps"][0]["steps"] if s["title"].startswith("Connect app-a"))
+    output = bash(script, "--from", str(connect["order"]), env=fake_az)
+    fill_in = next(k for k in connect["see"] if k.startswith("fill-in:"))
+    assert manual["step_notes"][fill_in] in output.stdout
+
+
 def test_bash_scripts_pass_bash_n(tmp_path: Path) -> None:
     refs = [
         {

@@ -35,7 +35,10 @@ class ScriptStep:
     number: int
     owner: str
     step: Mapping[str, Any]
-    notes: str = ""  # its own and its shared notes (plan.json's `notes` and `see`)
+    notes: str = (
+        ""  # its own and its shared notes in full (plan.json's `notes` and `see`): a manual step says them
+    )
+    comments: tuple[str, ...] = ()  # the comment lines above it: its own notes, the shared ones by key
 
     @cached_property  # both scripts ask, twice per step
     def runnable(self) -> bool:
@@ -81,11 +84,28 @@ def _sequence(
     for owner in owners:
         name = str(owner.get("name") or owner.get("id"))
         for step in owner.get("steps") or []:
-            if step.get("phase") == "rollback":
-                rollbacks.append(ScriptStep(0, name, step, step_notes_text(step, shared)))
-            else:
-                steps.append(ScriptStep(len(steps) + 1, name, step, step_notes_text(step, shared)))
+            keys = [k for k in step.get("see") or () if k in shared]
+            comments = _lines(step.get("notes"))
+            if keys:  # each shared note is written once, at the top of the script (plan format 2)
+                comments.append("notes " + " ".join(f"[{k}]" for k in keys) + " (at the top of this script)")
+            number = 0 if step.get("phase") == "rollback" else len(steps) + 1
+            item = ScriptStep(number, name, step, step_notes_text(step, shared), tuple(comments))
+            (rollbacks if number == 0 else steps).append(item)
     return steps, rollbacks
+
+
+def _notes_block(
+    plan: Mapping[str, Any], steps: Sequence[ScriptStep], rollbacks: Sequence[ScriptStep]
+) -> list[str]:
+    """The shared notes the wave's steps refer to, once, as comments (the same lines in both scripts)."""
+    shared = plan.get("step_notes") or {}
+    used = dict.fromkeys(k for s in (*steps, *rollbacks) for k in s.step.get("see") or () if k in shared)
+    if not used:
+        return []
+    out = ["# --- notes the steps refer to (plan.json step_notes) -------------------------"]
+    for key in used:
+        out += [f"# [{key}] {line}" for line in _lines(shared[key])]
+    return out
 
 
 def _subscriptions(owners: Iterable[Mapping[str, Any]], names: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -237,12 +257,13 @@ def _bash_lines(
         "FROM=1     # --from N sets it",
         'echo "Wave $WAVE: $WAVE_START to $WAVE_END"',
         BASH_FUNCTIONS,
+        *_notes_block(plan, steps, rollbacks),
         "# --- steps --------------------------------------------------------------------",
     ]
     for s in steps:
         step = s.step
         out.append("")
-        out += [f"# {line}" for line in _lines(s.notes)]
+        out += [f"# {line}" for line in s.comments]
         out.append(f"step {s.number} {q(s.owner)} {q(_one_line(step.get('title')))}")
         if s.runnable:
             for command in step.get("commands") or []:
@@ -286,7 +307,7 @@ def _rollback_comments(rollbacks: Sequence[ScriptStep]) -> list[str]:
     for s in rollbacks:
         out.append(f"# {_one_line(s.owner)}: {_one_line(s.step.get('title'))}")
         out += [f"#   {_one_line(c)}" for c in s.step.get("commands") or []]
-        out += [f"#   {line}" for line in _lines(s.notes)]
+        out += [f"#   {line}" for line in s.comments]
     return out
 
 
@@ -464,12 +485,13 @@ def _powershell_lines(
         ")",
         'Write-Host "Wave ${Wave}: $WaveStart to $WaveEnd"',
         PS_FUNCTIONS,
+        *_notes_block(plan, steps, rollbacks),
         "# --- steps --------------------------------------------------------------------",
     ]
     for s in steps:
         step = s.step
         out.append("")
-        out += [f"# {line}" for line in _lines(s.notes)]
+        out += [f"# {line}" for line in s.comments]
         out.append(f"Start-Step {s.number} {q(s.owner)} {q(_one_line(step.get('title')))}")
         if s.runnable:
             for command in step.get("commands") or []:

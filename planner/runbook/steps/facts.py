@@ -40,7 +40,7 @@ def _strs(value: Any) -> tuple[str, ...]:
     return ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """Where the app's regional integration goes (apps[].target)."""
 
@@ -82,7 +82,7 @@ class Target:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KeyVaultRef:
     """One app setting that is a Key Vault reference (context.keyvault_references[])."""
 
@@ -110,7 +110,7 @@ def _ruled(resources: Any) -> tuple[RuledResource, ...]:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuledResource:
     """A resource that admits the old VNet's subnets through service endpoints."""
 
@@ -123,7 +123,7 @@ class RuledResource:
         return last_segment(self.id) or self.id
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanRoute:
     """A route the gateway-required connection carried (context.plan_routes[])."""
 
@@ -133,7 +133,7 @@ class PlanRoute:
     cidr: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AppFacts:
     """A gateway-required app or slot, as the runbook needs it."""
 
@@ -295,7 +295,7 @@ class AppFacts:
         return self.connection_name or self.vnet_name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GatewayFacts:
     """A VPN gateway that gateway-required apps depend on (gateways[])."""
 
@@ -390,7 +390,7 @@ def _route(r: Mapping[str, Any] | str) -> PlanRoute:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Strategy:
     """How an app moves: the name shown to people, why, and how the steps do the cutover.
 

@@ -14,7 +14,7 @@ from planner.runbook.steps.facts import CLASSIC_MARKER, AppFacts
 from planner.runbook.steps.step import az
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Place:
     """The target VNet and subnet of an app."""
 
