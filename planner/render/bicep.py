@@ -180,6 +180,8 @@ def deploy_text(step: Mapping[str, Any]) -> str:
     """What a step deploys, as Bicep: its module calls (plan@2), or the snippet a plan@1 step held."""
     if step.get("bicep"):
         return str(step["bicep"])
+    if not step.get("deploy"):
+        return ""  # most steps deploy nothing
     return "\n\n".join(
         "\n".join(module_call(d, f"m{i}", f"step-{step.get('order')}-{d.get('module')}"))
         for i, d in enumerate(step.get("deploy") or (), start=1)

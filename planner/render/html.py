@@ -351,7 +351,8 @@ def _waves(schedule: Schedule) -> list[dict[str, Any]]:
             **_wave_view(
                 wave.number, wave, wave.readiness, [schedule.gateway_name(g.get("id")) for g in wave.gateways]
             ),
-            "steps": wave.steps,
+            "steps": (steps := wave.steps),
+            "progress_max": max(steps, 1),
         }
         for wave in schedule.waves
     ]

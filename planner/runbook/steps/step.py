@@ -224,14 +224,9 @@ class Step:
             "rollback": self.rollback,
             "manual": self.manual,
             "notes": " ".join(own) if own else None,
-            # Most steps have neither: one shared empty tuple (JSON writes it as []) instead of two empty
-            # lists for each of 500,000 steps on a 50,000-app tenant.
-            "see": [n.key for n in self.notes if isinstance(n, SharedNote)] or _NONE,
-            "deploy": [d.as_dict() for d in self.deploy] or _NONE,
+            "see": [n.key for n in self.notes if isinstance(n, SharedNote)],
+            "deploy": [d.as_dict() for d in self.deploy],
         }
-
-
-_NONE: tuple[()] = ()
 
 
 def step_notes(steps: Iterable[Mapping[str, Any]]) -> dict[str, str]:
