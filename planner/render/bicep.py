@@ -11,9 +11,9 @@ subscription, resource group, parameters, stage); this writes
   subscription deployment); an app's calls always stay in one file, in order (`dependsOn`);
 - `bicep/README.md`: what each file holds, the commands to deploy it, and the calls left out.
 
-A file has one parameter, `stage`: `network` (VNets, subnets, peerings and new plans, before the
-window) or `cutover` (regional integration and new apps, once the apps' gateway-required connections
-are deleted: an app uses one form of integration at a time). A call whose parameters still hold a
+A file has one parameter, `stage`: `network` (VNets, subnets, peerings, and the new plans and apps of
+blue-green moves, before the window) or `cutover` (regional integration of the apps themselves, once
+their gateway-required connections are deleted: an app uses one form of integration at a time). A call whose parameters still hold a
 `<PLACEHOLDER>` is left out, named in a comment and counted in the README: it cannot be deployed as is.
 """
 
@@ -132,7 +132,7 @@ def _wave_file(
         f"--location {location} --name {name}-network --template-file {name}.bicep --parameters stage=network",
         "targetScope = 'subscription'",
         "",
-        "@description('network: VNets, subnets, peerings and plans; cutover: regional integration and new apps')",
+        "@description('network: VNets, subnets, peerings, new plans and apps; cutover: regional integration')",
         "@allowed([",
         *[f"  '{stage}'" for stage in STAGES],
         "])",
@@ -261,11 +261,10 @@ def _readme(plan: Mapping[str, Any], rows: Sequence[str], skipped: int) -> str:
         "  --name wave-01-cutover --template-file wave-01.bicep --parameters stage=cutover",
         "```",
         "",
-        "- `network`: new VNets, new integration subnets (delegated to Microsoft.Web/serverFarms), peerings and "
-        "new plans. Existing subnets are changed by the runbook's commands only: a Bicep subnet declaration "
+        "- `network`: new VNets, new integration subnets (delegated to Microsoft.Web/serverFarms), peerings, and "
+        "the new plans and apps of blue-green moves (built beside the old ones). Existing subnets are changed by the runbook's commands only: a Bicep subnet declaration "
         "replaces the subnet's settings (its NSG and route table among them).",
-        "- `cutover`: regional integration of each app and slot, and the new apps of blue-green moves. It "
-        "connects every app of the file at once, so use it only when the wave's connections are all deleted "
+        "- `cutover`: regional integration of each app and slot moved in place. It connects every app of the file at once, so use it only when the wave's connections are all deleted "
         "in one window; otherwise connect app by app with the runbook's commands.",
         "- An app's calls run in order (`dependsOn`); different apps' calls run in parallel.",
         "- A wave with more than 800 calls or resource groups is split into `-partN` files (one deployment "

@@ -1036,7 +1036,8 @@ def _create_app(app: AppFacts, new: Subject, plan_id: str, place: Place) -> Step
                     "subnetId": place.subnet_id,
                     "routeAll": bool(app.route_all) or bool(routes_outside_rfc1918(app)),
                 },
-                stage="cutover",
+                # The new app is built beside the old one: nothing waits for the old connection to go.
+                stage="network",
             ),
         )
     return Step(

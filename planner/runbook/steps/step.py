@@ -158,7 +158,8 @@ class Deploy:
 
     `--format bicep` gathers a wave's calls into deployable files (planner/render/bicep.py); plan.json
     holds the call, not Bicep text. `stage` says when it may run: "network" before the window (VNets,
-    subnets, peerings, plans), "cutover" once the app's gateway-required connection is deleted.
+    subnets, peerings, and the new plans and apps of blue-green moves), "cutover" once the app's
+    gateway-required connection is deleted (its regional integration).
     """
 
     module: str
