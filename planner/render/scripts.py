@@ -314,6 +314,8 @@ def _render(
     bash_word = _BASH_WORDS.__getitem__
     ps_word = _PS_WORDS.__getitem__
     rollbacks: list[ScriptStep] = []
+    owner: str | None = None
+    bash_owner = ps_owner = ""
     b: list[str] = []
     p: list[str] = []
     for s in items:
@@ -328,10 +330,12 @@ def _render(
             comments = [f"# {line}" for line in s.comments]
             b += comments
             p += comments
-        number = s.number
-        owner = s.owner
-        b.append(f"step {number} {bq(owner)} {bq(title)}")
-        p.append(f"Start-Step {number} {pq(owner)} {pq(title)}")
+        if s.owner is not owner:  # an owner's steps come together: its name is quoted once
+            owner = s.owner
+            bash_owner = bq(owner)
+            ps_owner = pq(owner)
+        b.append(f"step {s.number} {bash_owner} {bq(title)}")
+        p.append(f"Start-Step {s.number} {ps_owner} {pq(title)}")
         commands = step.get("commands") or []
         runnable = s.runnable
         if runnable:
