@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import stat
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from planner.core.ids import id_part
 from planner.core.shell import is_token, placeholders, quote, tokens, unquote
@@ -40,7 +40,7 @@ class ScriptStep:
     )
     comments: tuple[str, ...] = ()  # the comment lines above it: its own notes, the shared ones by key
 
-    @cached_property  # both scripts ask, twice per step
+    @cached_property  # asked twice per step
     def runnable(self) -> bool:
         """Automated steps whose commands are all az commands without placeholders run; the rest print."""
         commands = self.step.get("commands") or []
@@ -50,7 +50,10 @@ class ScriptStep:
 
 
 def write_scripts(plan: Mapping[str, Any], out_dir: Path, schedule: Schedule | None = None) -> list[Path]:
-    """Write wave-NN.sh and wave-NN.ps1 for every wave of the plan; return the paths written."""
+    """Write wave-NN.sh and wave-NN.ps1 for every wave of the plan; return the paths written.
+
+    Both scripts of a wave are written together, a block of lines at a time, in one pass over its
+    steps: neither is ever held whole (the largest wave's pair was ~140 MB of lines at 50k apps)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     schedule = schedule or schedule_of(plan)
@@ -58,21 +61,40 @@ def write_scripts(plan: Mapping[str, Any], out_dir: Path, schedule: Schedule | N
         str(a.get("subscription_id", "")).lower(): a.get("subscription_name") for a in plan.get("apps") or []
     }
     names.update({str(s.get("id", "")).lower(): s.get("name") for s in plan.get("subscriptions") or []})
+    shared = plan.get("step_notes") or {}
     written: list[Path] = []
     for wave in schedule.scheduled:
         owners = list(wave.owners())
-        steps, rollbacks = _sequence(owners, plan.get("step_notes") or {})
         subscriptions = _subscriptions(owners, names)
         stem = f"wave-{wave.number:02d}"
         bash = out_dir / f"{stem}.sh"
-        _write_lines(bash, _bash_lines(plan, wave, steps, rollbacks, subscriptions))
-        bash.chmod(bash.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         pwsh = out_dir / f"{stem}.ps1"
-        _write_lines(pwsh, _powershell_lines(plan, wave, steps, rollbacks, subscriptions))
+        with bash.open("w", encoding="utf-8") as bash_file, pwsh.open("w", encoding="utf-8") as pwsh_file:
+            _render(
+                plan,
+                wave,
+                _script_steps(owners, shared),
+                _notes_block(plan, _used_notes(owners, shared)),
+                subscriptions,
+                _block_writer(bash_file),
+                _block_writer(pwsh_file),
+            )
+        bash.chmod(bash.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         written += [bash, pwsh]
-        _ONE_LINE.clear()
-        _ROLLBACKS[:] = [None, []]
     return written
+
+
+def _block_writer(handle: TextIO) -> Callable[[list[str]], None]:
+    """Writes a block of lines, each ended by a newline. Blocks keep the join small: one string of
+    a whole script of a large wave is hundreds of MB, and all of it 2 bytes a character if any line
+    is not ASCII (the dashes of the header); blocks of plain steps stay ASCII, so they are joined and
+    encoded at memcpy speed."""
+
+    def write(lines: list[str]) -> None:
+        handle.write("\n".join(lines))
+        handle.write("\n")
+
+    return write
 
 
 def _sequence(
@@ -81,6 +103,17 @@ def _sequence(
     """Steps numbered through the wave, and the rollback steps (kept aside, never run)."""
     steps: list[ScriptStep] = []
     rollbacks: list[ScriptStep] = []
+    for item in _script_steps(owners, shared, notes=True):
+        (rollbacks if item.number == 0 else steps).append(item)
+    return steps, rollbacks
+
+
+def _script_steps(
+    owners: Iterable[Mapping[str, Any]], shared: Mapping[str, Any], notes: bool = False
+) -> Iterator[ScriptStep]:
+    """The wave's steps in order, numbered through it (rollbacks numbered 0), one at a time. Only a
+    step that says its notes (a manual one, not a rollback) gets their full text unless `notes`."""
+    number = 0
     for owner in owners:
         name = str(owner.get("name") or owner.get("id"))
         for step in owner.get("steps") or []:
@@ -88,20 +121,38 @@ def _sequence(
             comments = _lines(step.get("notes"))
             if keys:  # each shared note is written once, at the top of the script (plan format 2)
                 comments.append("notes " + " ".join(f"[{k}]" for k in keys) + " (at the top of this script)")
-            number = 0 if step.get("phase") == "rollback" else len(steps) + 1
-            item = ScriptStep(number, name, step, step_notes_text(step, shared), tuple(comments))
-            (rollbacks if number == 0 else steps).append(item)
-    return steps, rollbacks
+            if step.get("phase") == "rollback":
+                item = ScriptStep(
+                    0, name, step, step_notes_text(step, shared) if notes else "", tuple(comments)
+                )
+            else:
+                number += 1
+                item = ScriptStep(number, name, step, "", tuple(comments))
+                if notes or not item.runnable:
+                    item = ScriptStep(number, name, step, step_notes_text(step, shared), item.comments)
+            yield item
 
 
-def _notes_block(
-    plan: Mapping[str, Any], steps: Sequence[ScriptStep], rollbacks: Sequence[ScriptStep]
-) -> list[str]:
+def _used_notes(owners: Iterable[Mapping[str, Any]], shared: Mapping[str, Any]) -> list[str]:
+    """The keys of the shared notes the wave's steps name: the steps' first, then the rollbacks'."""
+    used: dict[str, None] = {}
+    later: dict[str, None] = {}
+    for owner in owners:
+        for step in owner.get("steps") or []:
+            see = step.get("see")
+            if see:
+                (later if step.get("phase") == "rollback" else used).update(
+                    dict.fromkeys(k for k in see if k in shared)
+                )
+    used.update(later)
+    return list(used)
+
+
+def _notes_block(plan: Mapping[str, Any], used: Sequence[str]) -> list[str]:
     """The shared notes the wave's steps refer to, once, as comments (the same lines in both scripts)."""
-    shared = plan.get("step_notes") or {}
-    used = dict.fromkeys(k for s in (*steps, *rollbacks) for k in s.step.get("see") or () if k in shared)
     if not used:
         return []
+    shared = plan.get("step_notes") or {}
     out = ["# --- notes the steps refer to (plan.json step_notes) -------------------------"]
     for key in used:
         out += [f"# [{key}] {line}" for line in _lines(shared[key])]
@@ -124,17 +175,6 @@ def _lines(text: Any) -> list[str]:
     if type(text) is str and "\n" not in text and "\r" not in text:  # one line (nearly every note)
         return [text] if text.strip() else []
     return [line for line in str(text or "").replace("\r", "").split("\n") if line.strip()]
-
-
-def _write_lines(path: Path, lines: Sequence[str]) -> None:
-    """Write the lines, each ended by a newline, a block at a time: one string of a whole script of
-    a large wave is hundreds of MB, and all of it 2 bytes a character if any line is not ASCII (the
-    dashes of the header); the blocks of plain steps stay ASCII, so they are joined and encoded at
-    memcpy speed."""
-    with path.open("w", encoding="utf-8") as handle:
-        for start in range(0, len(lines) or 1, _BLOCK):  # no lines: "\n", as "\n".join([]) + "\n"
-            handle.write("\n".join(lines[start : start + _BLOCK]))
-            handle.write("\n")
 
 
 _BLOCK = 4096  # lines
@@ -217,20 +257,150 @@ def render_bash(
     subscriptions: Sequence[tuple[str, str]],
 ) -> str:
     """The bash script of one wave."""
-    return "\n".join(_bash_lines(plan, wave, steps, rollbacks, subscriptions)) + "\n"
+    return _render_one(plan, wave, steps, rollbacks, subscriptions)[0]
 
 
-def _bash_lines(
+def render_powershell(
     plan: Mapping[str, Any],
     wave: Wave,
     steps: Sequence[ScriptStep],
     rollbacks: Sequence[ScriptStep],
     subscriptions: Sequence[tuple[str, str]],
-) -> list[str]:
-    """The lines of the bash script of one wave."""
+) -> str:
+    """The PowerShell script of one wave (PowerShell 7.3 or later: arguments pass to az verbatim)."""
+    return _render_one(plan, wave, steps, rollbacks, subscriptions)[1]
+
+
+def _render_one(
+    plan: Mapping[str, Any],
+    wave: Wave,
+    steps: Sequence[ScriptStep],
+    rollbacks: Sequence[ScriptStep],
+    subscriptions: Sequence[tuple[str, str]],
+) -> tuple[str, str]:
+    """Both scripts of one wave as texts (for a caller that holds its steps already)."""
+    shared = plan.get("step_notes") or {}
+    used = dict.fromkeys(k for s in (*steps, *rollbacks) for k in s.step.get("see") or () if k in shared)
+    bash: list[str] = []
+    pwsh: list[str] = []
+    _render(
+        plan,
+        wave,
+        [*steps, *rollbacks],
+        _notes_block(plan, list(used)),
+        subscriptions,
+        bash.extend,
+        pwsh.extend,
+    )
+    return "\n".join(bash) + "\n", "\n".join(pwsh) + "\n"
+
+
+def _render(
+    plan: Mapping[str, Any],
+    wave: Wave,
+    items: Iterable[ScriptStep],
+    notes_block: list[str],
+    subscriptions: Sequence[tuple[str, str]],
+    write_bash: Callable[[list[str]], None],
+    write_pwsh: Callable[[list[str]], None],
+) -> None:
+    """Both scripts of one wave, in one pass over its steps (rollbacks, numbered 0, set aside for
+    the end): each step's title, check, comments and command words are worked out once for the
+    two. Lines go to the writers a block at a time."""
+    write_bash([*_bash_head(plan, wave, subscriptions), *notes_block, _STEPS_RULE])
+    write_pwsh([*_powershell_head(plan, wave, subscriptions), *notes_block, _STEPS_RULE])
+    bq = _bash_quote
+    pq = ps_quote
+    bash_word = _BASH_WORDS.__getitem__
+    ps_word = _PS_WORDS.__getitem__
+    rollbacks: list[ScriptStep] = []
+    owner: str | None = None
+    bash_owner = ps_owner = ""
+    b: list[str] = []
+    p: list[str] = []
+    for s in items:
+        if s.number == 0:
+            rollbacks.append(s)
+            continue
+        step = s.step
+        title = _one_line(step.get("title"))
+        b.append("")
+        p.append("")
+        if s.comments:
+            comments = [f"# {line}" for line in s.comments]
+            b += comments
+            p += comments
+        if s.owner is not owner:  # an owner's steps come together: its name is quoted once
+            owner = s.owner
+            bash_owner = bq(owner)
+            ps_owner = pq(owner)
+        b.append(f"step {s.number} {bash_owner} {bq(title)}")
+        p.append(f"Start-Step {s.number} {ps_owner} {pq(title)}")
+        commands = step.get("commands") or []
+        runnable = s.runnable
+        if runnable:
+            for command in commands:
+                pieces = command.split(" ")
+                try:  # nearly every command is words between single spaces: split once for both
+                    bash_words = " ".join(map(bash_word, pieces))  # type: ignore[arg-type]
+                    ps_words = ", ".join(map(ps_word, pieces[1:]))  # type: ignore[arg-type]
+                except TypeError:  # a piece is not a whole word (a quoted word with spaces...)
+                    bash_words = _BASH_WORDS.join(command, " ")
+                    ps_words = _PS_WORDS.join(command, ", ", 1)
+                b.append(f"run {bq(command)} {bash_words}")
+                p.append(f"Invoke-Az {pq(command)} @({ps_words})")
+        else:
+            text = "MANUAL: " + title
+            b.append(f"say {bq(text)}")
+            p.append(f"Write-StepText {pq(text)}")
+            for c in commands:
+                text = "$ " + c
+                b.append(f"say {bq(text)}")
+                p.append(f"Write-StepText {pq(text)}")
+            for line in _lines(s.notes):
+                text = "note: " + line
+                b.append(f"say {bq(text)}")
+                p.append(f"Write-StepText {pq(text)}")
+        validation = step.get("validation")
+        if validation:
+            text = "check: " + _one_line(validation)
+            b.append(f"say {bq(text)}")
+            p.append(f"Write-StepText {pq(text)}")
+        if not runnable:
+            b.append("manual")
+            p.append("Stop-ForManualStep")
+        if len(b) >= _BLOCK:
+            write_bash(b)
+            write_pwsh(p)
+            b = []
+            p = []
+    b += ["", "echo", 'echo "Wave $WAVE: all steps done."', ""]
+    p += ["", 'Write-Host "`nWave ${Wave}: all steps done."', ""]
+    write_bash(b)
+    write_pwsh(p)
+    if rollbacks:  # the same comment lines in both scripts
+        r = ["# --- rollbacks (never run by this script; see plan.json) ---------------------"]
+        for s in rollbacks:
+            r.append(f"# {_one_line(s.owner)}: {_one_line(s.step.get('title'))}")
+            r += [f"#   {_one_line(c)}" for c in s.step.get("commands") or []]
+            r += [f"#   {line}" for line in s.comments]
+            if len(r) >= _BLOCK:
+                write_bash(r)
+                write_pwsh(r)
+                r = []
+        if r:
+            write_bash(r)
+            write_pwsh(r)
+
+
+_STEPS_RULE = "# --- steps --------------------------------------------------------------------"
+
+
+def _bash_head(plan: Mapping[str, Any], wave: Wave, subscriptions: Sequence[tuple[str, str]]) -> list[str]:
+    """The bash script's lines before its notes and steps."""
     q = _bash_quote
     name = Path(f"wave-{wave.number:02d}.sh").name
-    out = [
+    return [
         "#!/usr/bin/env bash",
         SHELLCHECK_DIRECTIVE,
         f"# {_one_line(wave.name)}: {_iso(wave.start) or 'no date'} to {_iso(wave.end) or 'no date'}",
@@ -257,28 +427,7 @@ def _bash_lines(
         "FROM=1     # --from N sets it",
         'echo "Wave $WAVE: $WAVE_START to $WAVE_END"',
         BASH_FUNCTIONS,
-        *_notes_block(plan, steps, rollbacks),
-        "# --- steps --------------------------------------------------------------------",
     ]
-    for s in steps:
-        step = s.step
-        out.append("")
-        out += [f"# {line}" for line in s.comments]
-        out.append(f"step {s.number} {q(s.owner)} {q(_one_line(step.get('title')))}")
-        if s.runnable:
-            for command in step.get("commands") or []:
-                out.append(f"run {q(command)} {_bash_words(command)}")
-        else:
-            out.append(f"say {q('MANUAL: ' + _one_line(step.get('title')))}")
-            out += [f"say {q('$ ' + c)}" for c in step.get("commands") or []]
-            out += [f"say {q('note: ' + line)}" for line in _lines(s.notes)]
-        if step.get("validation"):
-            out.append(f"say {q('check: ' + _one_line(step.get('validation')))}")
-        if not s.runnable:
-            out.append("manual")
-    out += ["", "echo", 'echo "Wave $WAVE: all steps done."', ""]
-    out += _rollback_lines(rollbacks)
-    return out
 
 
 def _bash_quote(text: str) -> str:
@@ -287,28 +436,6 @@ def _bash_quote(text: str) -> str:
     if " " in text and "'" not in text:
         return "'" + text + "'"
     return quote(text)
-
-
-def _rollback_lines(rollbacks: Sequence[ScriptStep]) -> list[str]:
-    """`_rollback_comments`, made once for both scripts of a wave (they are the same lines)."""
-    if _ROLLBACKS[0] is not rollbacks:
-        _ROLLBACKS[:] = [rollbacks, _rollback_comments(rollbacks)]
-    lines: list[str] = _ROLLBACKS[1]
-    return lines
-
-
-_ROLLBACKS: list[Any] = [None, []]  # the rollbacks of the wave being written, and their lines
-
-
-def _rollback_comments(rollbacks: Sequence[ScriptStep]) -> list[str]:
-    if not rollbacks:
-        return []
-    out = ["# --- rollbacks (never run by this script; see plan.json) ---------------------"]
-    for s in rollbacks:
-        out.append(f"# {_one_line(s.owner)}: {_one_line(s.step.get('title'))}")
-        out += [f"#   {_one_line(c)}" for c in s.step.get("commands") or []]
-        out += [f"#   {line}" for line in s.comments]
-    return out
 
 
 # --- PowerShell ---------------------------------------------------------------------------------
@@ -426,28 +553,13 @@ def _ps_words(command: str) -> str:
     return _PS_WORDS.join(command, ", ", 1)
 
 
-def render_powershell(
-    plan: Mapping[str, Any],
-    wave: Wave,
-    steps: Sequence[ScriptStep],
-    rollbacks: Sequence[ScriptStep],
-    subscriptions: Sequence[tuple[str, str]],
-) -> str:
-    """The PowerShell script of one wave (PowerShell 7.3 or later: arguments pass to az verbatim)."""
-    return "\n".join(_powershell_lines(plan, wave, steps, rollbacks, subscriptions)) + "\n"
-
-
-def _powershell_lines(
-    plan: Mapping[str, Any],
-    wave: Wave,
-    steps: Sequence[ScriptStep],
-    rollbacks: Sequence[ScriptStep],
-    subscriptions: Sequence[tuple[str, str]],
+def _powershell_head(
+    plan: Mapping[str, Any], wave: Wave, subscriptions: Sequence[tuple[str, str]]
 ) -> list[str]:
-    """The lines of the PowerShell script of one wave."""
+    """The PowerShell script's lines before its notes and steps."""
     q = ps_quote
     name = f"wave-{wave.number:02d}.ps1"
-    out = [
+    return [
         "#Requires -Version 7.3",
         "<#",
         ".SYNOPSIS",
@@ -485,46 +597,12 @@ def _powershell_lines(
         ")",
         'Write-Host "Wave ${Wave}: $WaveStart to $WaveEnd"',
         PS_FUNCTIONS,
-        *_notes_block(plan, steps, rollbacks),
-        "# --- steps --------------------------------------------------------------------",
     ]
-    for s in steps:
-        step = s.step
-        out.append("")
-        out += [f"# {line}" for line in s.comments]
-        out.append(f"Start-Step {s.number} {q(s.owner)} {q(_one_line(step.get('title')))}")
-        if s.runnable:
-            for command in step.get("commands") or []:
-                out.append(f"Invoke-Az {q(command)} @({_ps_words(command)})")
-        else:
-            out.append(f"Write-StepText {q('MANUAL: ' + _one_line(step.get('title')))}")
-            out += [f"Write-StepText {q('$ ' + c)}" for c in step.get("commands") or []]
-            out += [f"Write-StepText {q('note: ' + line)}" for line in _lines(s.notes)]
-        if step.get("validation"):
-            out.append(f"Write-StepText {q('check: ' + _one_line(step.get('validation')))}")
-        if not s.runnable:
-            out.append("Stop-ForManualStep")
-    out += ["", 'Write-Host "`nWave ${Wave}: all steps done."', ""]
-    out += _rollback_lines(rollbacks)
-    return out
 
 
 def _one_line(text: Any) -> str:
     """Text on one line, unable to close a PowerShell block comment."""
-    if type(text) is not str:
-        return " ".join(str(text or "").split()).replace("#>", "# >")
-    line = _ONE_LINE.get(text)
-    if line is None:
-        if len(_ONE_LINE) >= _ONE_LINE_LIMIT:
-            _ONE_LINE.clear()
-        line = _ONE_LINE[text] = " ".join(text.split()).replace("#>", "# >")
-    return line
-
-
-# Titles and checks as `_one_line` gives them, for the wave being written: both of its scripts show
-# each of them (a manual step's title twice in each). Emptied after each wave, and when full.
-_ONE_LINE: dict[str, str] = {}
-_ONE_LINE_LIMIT = 1 << 18
+    return " ".join(str(text or "").split()).replace("#>", "# >")
 
 
 def _iso(value: dt.date | None) -> str:
