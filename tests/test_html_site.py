@@ -223,6 +223,8 @@ def test_every_page_loads_without_errors_or_outside_requests(browser: Any, serve
                 shown = len(data_block(path.read_text(encoding="utf-8"))["apps"])
                 assert page.page.locator("#shown").inner_text() == f"Showing {shown} of {shown} apps"
                 page.page.locator("details.app >> nth=0 >> summary").click()  # steps, copy buttons, ticks
+                # The steps are drawn by the <details> toggle event, which fires after the click returns.
+                page.page.locator("details.app[open] button.copy").first.wait_for(timeout=5000)
                 assert page.page.locator("details.app[open] button.copy").count() > 0
                 assert page.errors == []
         finally:
