@@ -29,9 +29,10 @@ import pytest
 from runbook_outputs import ROOT, bare_commands, outputs, plan_commands, script_commands, steps, text_commands
 from test_runbook import SUB, make_app, make_gateway, make_plan
 
+from planner.core.shell import placeholders
 from planner.render.common import step_notes_text
 from planner.runbook.apply import apply_runbook
-from planner.runbook.steps.step import AZURE_CLI_VERSION, PLACEHOLDER_WHY, SHARED_NOTES, WEB_API, placeholders
+from planner.runbook.steps.step import AZURE_CLI_VERSION, PLACEHOLDER_WHY, SHARED_NOTES, WEB_API
 
 AZCLI_PYTHON = ROOT / ".venv-azcli" / "bin" / "python"
 CHECKER = Path(__file__).parent / "azcli" / "check.py"

@@ -437,3 +437,29 @@ def test_a_chunk_with_a_character_xml_refuses_is_written_cell_by_cell(tmp_path: 
     titles = [c.value for c in column(book["Steps"], "What to do")]
     assert " <b>&\ufffd " in titles
     assert [c.value for c in column(book["Apps"], "App")] == [a["site_name"] for a in apps]
+
+
+def test_service_endpoint_evidence_is_listed_once_per_vnet(tmp_path: Path) -> None:
+    """plan@2: each app's SERVICE_ENDPOINTS row names its VNet; the VNet's rows name every resource."""
+    from planner.plan.pipeline import run_plan
+
+    plan = run_plan(ROOT / "samples" / "contoso")
+    assert plan["vnets"], "the sample has apps whose VNet's subnets are admitted through service endpoints"
+    write_workbook(plan, tmp_path / "plan.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "plan.xlsx")["Evidence"]
+    cells = [column(ws, name) for name in ("Code", "Type", "Resource", "Value")]
+    rows = [tuple(c.value for c in row) for row in zip(*cells, strict=True)]
+    vnet_rows = [r for r in rows if r[0] == "SERVICE_ENDPOINTS" and r[1] == "VNet"]
+    expected = [
+        (rule["resource_id"], rule["value"])
+        for vnet in plan["vnets"]
+        for rule in (
+            {"resource_id": resource["id"], "value": subnet}
+            for resource in vnet["service_endpoint_resources"]
+            for subnet in resource["subnets"]
+        )
+    ]
+    assert sorted((r[2], r[3]) for r in vnet_rows) == sorted(expected)
+    app_rows = [r for r in rows if r[0] == "SERVICE_ENDPOINTS" and r[1] in ("app", "slot")]
+    vnet_ids = {v["id"] for v in plan["vnets"]}
+    assert app_rows and all(r[2] in vnet_ids for r in app_rows)

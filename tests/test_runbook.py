@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from planner.core.settings import Settings
+from planner.core.shell import placeholders
 from planner.render.common import step_notes_text
 from planner.runbook.apply import apply_runbook, critical_tag, default_start
-from planner.runbook.steps.step import SHARED_NOTES, placeholders
+from planner.runbook.steps.step import SHARED_NOTES
 
 SUB = "11111111-2222-3333-4444-555555555555"
 NET = f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network"

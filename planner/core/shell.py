@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import Any
 
 PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
 _UNSAFE = re.compile(r"[^\w@%+=:,./-]", re.ASCII)  # the characters shlex.quote leaves bare, inverted
@@ -79,6 +80,13 @@ def unquote(token: str) -> str:
     for bare, single, double, escaped in _PIECE.findall(token):  # one of them is the piece
         word += (bare, single, _ESCAPED_IN_DOUBLE_QUOTES.sub(r"\1", double) if double else "", escaped)
     return "".join(word)
+
+
+def placeholders_in(values: Iterable[Any]) -> list[str]:
+    """`placeholders` of several values, lists among them read word by word (a Bicep call's parameters)."""
+    return placeholders(
+        " ".join(" ".join(map(str, v)) if isinstance(v, list | tuple) else str(v or "") for v in values)
+    )
 
 
 def placeholders(text: str) -> list[str]:

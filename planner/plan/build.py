@@ -22,8 +22,9 @@ from planner.placement.targets import Placement, place_targets
 
 RETIREMENT_DATE = date(2027, 3, 31)  # azure-facts §7.3: gateway-required integration and SSTP P2S end
 SCHEMA = "vnet-planner/plan@2"
-# Plans this version reads (diff, --previous): @2 moved shared step notes to `step_notes` and Bicep out
-# of the steps; nothing those readers use changed (docs/plan-format.md, "Versions").
+# Plans this version reads (diff, --previous): @2 moved shared step notes to `step_notes`, Bicep out of the
+# steps and service-endpoint resources to `vnets`; nothing those readers use changed (docs/plan-format.md,
+# "Versions").
 READABLE_SCHEMAS = ("vnet-planner/plan@1", SCHEMA)
 
 

@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from planner.core.shell import placeholders
+from planner.core.shell import placeholders_in
 from planner.render.schedule import Schedule, Wave, schedule_of
 
 MAX_CALLS = (
@@ -46,9 +46,14 @@ class Call:
 
     @property
     def missing(self) -> list[str]:
-        values = [self.deploy.get("subscription_id"), self.deploy.get("resource_group")]
-        values += [_flat(v) for v in (self.deploy.get("params") or {}).values()]
-        return placeholders(" ".join(str(v or "") for v in values))
+        deploy = self.deploy
+        return placeholders_in(
+            [
+                deploy.get("subscription_id"),
+                deploy.get("resource_group"),
+                *(deploy.get("params") or {}).values(),
+            ]
+        )
 
 
 def write_bicep(plan: Mapping[str, Any], out_dir: Path, schedule: Schedule | None = None) -> list[Path]:
@@ -208,10 +213,6 @@ def _string(value: Any) -> str:
     """A Bicep string literal: backslash, quote and interpolation escaped."""
     text = str(value or "").replace("\\", "\\\\").replace("'", "\\'").replace("${", "\\${")
     return "'" + text.replace("\n", "\\n").replace("\r", "\\r") + "'"
-
-
-def _flat(value: Any) -> str:
-    return " ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
 
 
 def _comment(text: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -37,14 +37,23 @@ def expanded_evidence(plan: Mapping[str, Any], app: Mapping[str, Any]) -> list[d
         vnet = vnets.get(str(ev.get("resource_id") or "").lower())
         if ev.get("code") != "SERVICE_ENDPOINTS" or vnet is None:
             out.append(dict(ev))
-            continue
-        for resource in vnet.get("service_endpoint_resources") or ():
-            for subnet, field in zip(
-                resource.get("subnets") or (), resource.get("fields") or (), strict=False
-            ):
-                entry = {"code": "SERVICE_ENDPOINTS", "resource_id": resource.get("id"), "field": field}
-                out.append(entry | {"value": subnet, "note": resource.get("type")})
+        else:
+            out += vnet_evidence(vnet)
     return out
+
+
+def vnet_evidence(vnet: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """A `vnets` entry's service-endpoint resources as SERVICE_ENDPOINTS evidence entries (plan@1's shape):
+    one per resource and subnet it admits."""
+    for resource in vnet.get("service_endpoint_resources") or ():
+        for subnet, field in zip(resource.get("subnets") or (), resource.get("fields") or (), strict=False):
+            yield {
+                "code": "SERVICE_ENDPOINTS",
+                "resource_id": resource.get("id"),
+                "field": field,
+                "value": subnet,
+                "note": resource.get("type"),
+            }
 
 
 def last_segment(resource_id: Any) -> str:

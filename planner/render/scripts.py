@@ -35,9 +35,8 @@ class ScriptStep:
     number: int
     owner: str
     step: Mapping[str, Any]
-    notes: str = (
-        ""  # its own and its shared notes in full (plan.json's `notes` and `see`): a manual step says them
-    )
+    # Its own and its shared notes in full (plan.json's `notes` and `see`): a manual step says them.
+    notes: str = ""
     comments: tuple[str, ...] = ()  # the comment lines above it: its own notes, the shared ones by key
 
     @cached_property  # asked twice per step
@@ -97,22 +96,9 @@ def _block_writer(handle: TextIO) -> Callable[[list[str]], None]:
     return write
 
 
-def _sequence(
-    owners: Iterable[Mapping[str, Any]], shared: Mapping[str, Any]
-) -> tuple[list[ScriptStep], list[ScriptStep]]:
-    """Steps numbered through the wave, and the rollback steps (kept aside, never run)."""
-    steps: list[ScriptStep] = []
-    rollbacks: list[ScriptStep] = []
-    for item in _script_steps(owners, shared, notes=True):
-        (rollbacks if item.number == 0 else steps).append(item)
-    return steps, rollbacks
-
-
-def _script_steps(
-    owners: Iterable[Mapping[str, Any]], shared: Mapping[str, Any], notes: bool = False
-) -> Iterator[ScriptStep]:
+def _script_steps(owners: Iterable[Mapping[str, Any]], shared: Mapping[str, Any]) -> Iterator[ScriptStep]:
     """The wave's steps in order, numbered through it (rollbacks numbered 0), one at a time. Only a
-    step that says its notes (a manual one, not a rollback) gets their full text unless `notes`."""
+    step that says its notes (a manual one, not a rollback) gets their full text."""
     number = 0
     for owner in owners:
         name = str(owner.get("name") or owner.get("id"))
@@ -122,13 +108,11 @@ def _script_steps(
             if keys:  # each shared note is written once, at the top of the script (plan format 2)
                 comments.append("notes " + " ".join(f"[{k}]" for k in keys) + " (at the top of this script)")
             if step.get("phase") == "rollback":
-                item = ScriptStep(
-                    0, name, step, step_notes_text(step, shared) if notes else "", tuple(comments)
-                )
+                item = ScriptStep(0, name, step, "", tuple(comments))
             else:
                 number += 1
                 item = ScriptStep(number, name, step, "", tuple(comments))
-                if notes or not item.runnable:
+                if not item.runnable:
                     item = ScriptStep(number, name, step, step_notes_text(step, shared), item.comments)
             yield item
 
@@ -247,52 +231,6 @@ else
   echo "DRY RUN: nothing is changed. Run with --execute to carry out the steps."
 fi
 """.replace("__EXIT_MANUAL__", str(EXIT_MANUAL))
-
-
-def render_bash(
-    plan: Mapping[str, Any],
-    wave: Wave,
-    steps: Sequence[ScriptStep],
-    rollbacks: Sequence[ScriptStep],
-    subscriptions: Sequence[tuple[str, str]],
-) -> str:
-    """The bash script of one wave."""
-    return _render_one(plan, wave, steps, rollbacks, subscriptions)[0]
-
-
-def render_powershell(
-    plan: Mapping[str, Any],
-    wave: Wave,
-    steps: Sequence[ScriptStep],
-    rollbacks: Sequence[ScriptStep],
-    subscriptions: Sequence[tuple[str, str]],
-) -> str:
-    """The PowerShell script of one wave (PowerShell 7.3 or later: arguments pass to az verbatim)."""
-    return _render_one(plan, wave, steps, rollbacks, subscriptions)[1]
-
-
-def _render_one(
-    plan: Mapping[str, Any],
-    wave: Wave,
-    steps: Sequence[ScriptStep],
-    rollbacks: Sequence[ScriptStep],
-    subscriptions: Sequence[tuple[str, str]],
-) -> tuple[str, str]:
-    """Both scripts of one wave as texts (for a caller that holds its steps already)."""
-    shared = plan.get("step_notes") or {}
-    used = dict.fromkeys(k for s in (*steps, *rollbacks) for k in s.step.get("see") or () if k in shared)
-    bash: list[str] = []
-    pwsh: list[str] = []
-    _render(
-        plan,
-        wave,
-        [*steps, *rollbacks],
-        _notes_block(plan, list(used)),
-        subscriptions,
-        bash.extend,
-        pwsh.extend,
-    )
-    return "\n".join(bash) + "\n", "\n".join(pwsh) + "\n"
 
 
 def _render(

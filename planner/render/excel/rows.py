@@ -10,7 +10,7 @@ from typing import Any
 from planner.render.bicep import deploy_text
 from planner.render.common import as_date as _date
 from planner.render.common import last_segment as _last
-from planner.render.common import legend, portal_url, subscription_label
+from planner.render.common import legend, portal_url, subscription_label, vnet_evidence
 from planner.render.excel.spec import (
     STEPS_SHEET_MAX_ROWS,
     Lookups,
@@ -231,22 +231,19 @@ def evidence_rows(lk: Lookups) -> Iterator[Row]:
             }
     # plan format 2: SERVICE_ENDPOINTS's resources once per VNet (each app's row above names its VNet).
     for vnet in lk.plan.get("vnets") or ():
-        for resource in vnet.get("service_endpoint_resources") or ():
-            for subnet, field in zip(
-                resource.get("subnets") or (), resource.get("fields") or (), strict=False
-            ):
-                yield {
-                    "code": "SERVICE_ENDPOINTS",
-                    "verdict": (codes.get("SERVICE_ENDPOINTS") or {}).get("kind", ""),
-                    "subject": vnet.get("name") or _last(vnet.get("id")),
-                    "subject_kind": "VNet",
-                    "resource": resource.get("id"),
-                    "resource_url": portal_url(resource.get("id"), lk.portal),
-                    "field": field,
-                    "value": subnet,
-                    "strength": "",
-                    "note": resource.get("type") or "",
-                }
+        for ev in vnet_evidence(vnet):
+            yield {
+                "code": ev["code"],
+                "verdict": (codes.get("SERVICE_ENDPOINTS") or {}).get("kind", ""),
+                "subject": vnet.get("name") or _last(vnet.get("id")),
+                "subject_kind": "VNet",
+                "resource": ev["resource_id"],
+                "resource_url": portal_url(ev["resource_id"], lk.portal),
+                "field": ev["field"],
+                "value": ev["value"],
+                "strength": "",
+                "note": ev["note"] or "",
+            }
     for gw in lk.plan.get("gateways") or ():
         for ev in gw.get("evidence") or ():
             yield {

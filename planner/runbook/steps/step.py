@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from planner.core.shell import placeholders, quote
+from planner.core.shell import placeholders_in, quote
 
 # `az rest` prefixes a URL that has no host with the current cloud's Resource Manager endpoint (Azure CLI
 # `rest --url` help), so the runbook's commands work unchanged in AzureUSGovernment and AzureChinaCloud.
@@ -177,12 +177,9 @@ class Deploy:
             "params": dict(self.params),
         }
 
-    def text(self) -> str:
-        """Every value the call carries, for the placeholder check."""
-        return " ".join(
-            [self.subscription or "", self.resource_group or ""]
-            + [" ".join(map(str, v)) if isinstance(v, list | tuple) else str(v) for v in self.params.values()]
-        )
+    def values(self) -> list[Any]:
+        """Every value the call carries (for the placeholder check)."""
+        return [self.subscription, self.resource_group, *self.params.values()]
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ takes 3x as long, on 500,000 steps
@@ -203,10 +200,7 @@ class Step:
         """The step with its placeholders explained; a placeholder in a command makes it manual."""
         if not self.deploy and not any("<" in c for c in self.commands):
             return self  # the common case: nothing to fill in
-        deployed = " ".join(d.text() for d in self.deploy)
-        if not any("<" in c for c in self.commands) and "<" not in deployed:
-            return self
-        missing = placeholders(" ".join(self.commands) + " " + deployed)
+        missing = placeholders_in([*self.commands, *(v for d in self.deploy for v in d.values())])
         if not missing:
             return self
         why = [FILL_IN.get(p, f"Fill in {p}: the plan does not hold this value.") for p in missing]
