@@ -52,6 +52,16 @@ def id_segment(resource_id: str, name: str) -> str | None:
 MAX_INSTANCES = 10_000
 
 
+_PATHS: dict[str, tuple[str, ...]] = {}  # "properties.sku.name" -> its parts; the readers use a few dozen
+
+
+def _split_path(path: str) -> tuple[str, ...]:
+    parts = tuple(path.split("."))
+    if len(_PATHS) < 1024:  # the paths are the readers' constants; a bound all the same
+        _PATHS[path] = parts
+    return parts
+
+
 class _Reader:
     """Reads typed fields of one raw resource, naming file/position/field on a wrong type."""
 
@@ -61,8 +71,10 @@ class _Reader:
 
     def _get(self, path: str) -> Any:
         value: Any = self.raw
-        for part in path.split("."):
-            if not isinstance(value, Mapping):
+        for part in _PATHS.get(path) or _split_path(path):
+            # JSON gives dicts: checked first, as the Mapping check costs an ABC lookup (400,000 reads
+            # at 10,000 apps)
+            if value.__class__ is not dict and not isinstance(value, Mapping):
                 return None
             value = value.get(part)
         return value

@@ -131,7 +131,7 @@ def apply_runbook(
     cap = settings.wave_size or fitting_cap(groups, first, timing, target)
     waves = pack_waves(groups, cap, preparation)
     removal = _schedule_gateway_removal(waves, gateways)
-    timing.place(waves, first)
+    timing.place(waves, first, timing.plan_ready(groups))
 
     shared = Shared()
     # The old plan is deleted with its last app only when every app of it moves to a new plan.
@@ -540,12 +540,29 @@ class _Timing:
         self.wave_days = wave_days
         self.ready = ready  # app id (lower) -> first day its wave may start
         self.preparation = preparation or {}  # plan key -> working days of preparation it waits for
+        self._plan_ready: tuple[object, dict[str, date]] | None = None
 
-    def place(self, waves: Sequence[Wave], first: date) -> None:
-        """Give every wave its start, end, pauses and whether it waits for preparation."""
+    def plan_ready(self, groups: Sequence[tuple[int, str, list[AppFacts]]]) -> dict[str, date]:
+        """Plan key -> the first day all its apps may start (plans whose apps wait for nothing are left
+        out). The schedule search places the same groups a dozen times: their apps are read once."""
+        if self._plan_ready is None or self._plan_ready[0] is not groups:
+            ready: dict[str, date] = {}
+            for _, key, members in groups:
+                dates = [d for a in members if (d := self.ready.get(a.id.lower())) is not None]
+                if dates:
+                    ready[key] = max(dates)
+            self._plan_ready = (groups, ready)
+        return self._plan_ready[1]
+
+    def place(self, waves: Sequence[Wave], first: date, plan_ready: Mapping[str, date] | None = None) -> None:
+        """Give every wave its start, end, pauses and whether it waits for preparation; `plan_ready`
+        (from `plan_ready` of the groups the waves were packed from) saves reading every app."""
         day = self.calendar.on_or_after(first)
         for wave in waves:
-            earliest = max([day, *(self.ready.get(a.id.lower(), day) for a in wave.apps)])
+            if plan_ready is None:
+                earliest = max([day, *(self.ready.get(a.id.lower(), day) for a in wave.apps)])
+            else:
+                earliest = max([day, *(plan_ready[k] for k in wave.plan_keys if k in plan_ready)])
             wave.start = self.calendar.on_or_after(earliest)
             wave.waits_for_preparation = wave.start > day
             wave.end = self.calendar.span_end(wave.start, self.wave_days)
@@ -555,7 +572,7 @@ class _Timing:
     def migration_end(self, groups: Sequence[tuple[int, str, list[AppFacts]]], cap: int, first: date) -> date:
         """The last day of the last wave with apps, for this bound and start (gateway clean-up aside)."""
         waves = pack_waves(groups, cap, self.preparation)
-        self.place(waves, first)
+        self.place(waves, first, self.plan_ready(groups))
         return max((w.end for w in waves if w.end), default=first)
 
 

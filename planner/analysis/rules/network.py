@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 from planner.analysis.rules.base import AppContext, Evidence, Verdict, join_reasons, no, unknown, yes
 from planner.core.ids import norm_id, norm_location
@@ -171,6 +172,7 @@ def check_gateway_not_found(ctx: AppContext) -> Verdict:
     return no()
 
 
+@lru_cache(maxsize=4096)  # the same few pools, asked for every app of their gateway
 def is_rfc1918(prefix: str) -> bool | None:
     """Inside 10/8, 172.16/12 or 192.168/16 (not Python's broader is_private). None if not IPv4."""
     try:
