@@ -40,16 +40,16 @@ class AppResult:
     verdicts: dict[str, Verdict] = field(default_factory=dict)
 
     def codes(self, kind: Kind) -> list[str]:
-        return [
-            r.code for r in RULES if r.kind == kind and self.verdicts.get(r.code, _NO).status == Status.YES
-        ]
+        verdicts = self.verdicts
+        return [c for c in _CODES_OF[kind] if verdicts.get(c, _NO).status == Status.YES]
 
     @property
     def unknown(self) -> list[tuple[str, str]]:
+        verdicts = self.verdicts
         return [
-            (r.code, self.verdicts[r.code].reason or "not decidable from the data")
-            for r in RULES
-            if r.code in self.verdicts and self.verdicts[r.code].status == Status.UNKNOWN
+            (code, verdicts[code].reason or "not decidable from the data")
+            for code in _ORDER
+            if code in verdicts and verdicts[code].status == Status.UNKNOWN
         ]
 
     @property
@@ -68,15 +68,21 @@ def readiness_of(statuses: dict[str, Status]) -> Readiness:
 
     Also used with suppressed codes left out (planner/plan/suppressions.py), so both agree by construction.
     """
-    if any(statuses.get(r.code) == Status.YES for r in RULES if r.kind == Kind.BLOCKER):
+    if any(statuses.get(code) == Status.YES for code in _CODES_OF[Kind.BLOCKER]):
         return Readiness.BLOCKED
-    for rule in RULES:
-        status = statuses.get(rule.code, Status.NO)
-        if rule.kind == Kind.BLOCKER and status == Status.UNKNOWN:
+    for code, blocker, needs_work in _READINESS_INPUTS:
+        status = statuses.get(code, Status.NO)
+        if blocker and status == Status.UNKNOWN:
             return Readiness.NEEDS_WORK
-        if rule.needs_work and status in (Status.YES, Status.UNKNOWN):
+        if needs_work and status in (Status.YES, Status.UNKNOWN):
             return Readiness.NEEDS_WORK
     return Readiness.READY
+
+
+# RULES is a tuple fixed at import: its codes by kind, in order, read once (every app asks three times).
+_ORDER = tuple(r.code for r in RULES)
+_CODES_OF = {kind: tuple(r.code for r in RULES if r.kind == kind) for kind in Kind}
+_READINESS_INPUTS = tuple((r.code, r.kind == Kind.BLOCKER, bool(r.needs_work)) for r in RULES)
 
 
 _NO = Verdict(Status.NO)

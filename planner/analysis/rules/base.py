@@ -59,7 +59,10 @@ class Verdict:
 
 
 def no() -> Verdict:
-    return Verdict(Status.NO)
+    return _NO_VERDICT  # verdicts are frozen: the common answer is one object
+
+
+_NO_VERDICT = Verdict(Status.NO)
 
 
 def unknown(reason: str) -> Verdict:
