@@ -10,8 +10,8 @@ Resource Manager before anything else (azure-facts §3.5, §4–§6).
 from __future__ import annotations
 
 import ipaddress
-import json
 from dataclasses import replace
+from json.encoder import encode_basestring_ascii
 
 from planner.analysis.rules import codes_where
 from planner.core.ids import id_part, same_id
@@ -730,6 +730,17 @@ ROLLBACK_NOTES = (
 )
 
 
+def _json_body(name: str, value: str | None, package: str | None = None) -> str:
+    """`{"properties": {name: value}}` (and `vpnPackageUri` when given) exactly as `json.dumps` writes it,
+    without its encoder machinery (twice in every app's rollback step)."""
+    text = f'{{"properties": {{"{name}": {_json_text(value)}'
+    return text + (f', "vpnPackageUri": {_json_text(package)}}}}}' if package is not None else "}}")
+
+
+def _json_text(value: str | None) -> str:
+    return "null" if value is None else encode_basestring_ascii(value)
+
+
 def rollback_to_gateway(app: AppFacts, me: Subject, ctx: AppContext, *, after_switch: bool = False) -> Step:
     """Re-create the gateway-required connection (the PUT shape of azure-facts §6)."""
     connection = app.connection or "<CONNECTION_NAME>"
@@ -762,7 +773,7 @@ def rollback_to_gateway(app: AppFacts, me: Subject, ctx: AppContext, *, after_sw
         az(
             "rest --method put --url {url} --body {body}",
             url=conn_url,
-            body=json.dumps({"properties": {"vnetResourceId": app.vnet_id}}),
+            body=_json_body("vnetResourceId", app.vnet_id),
         ),
         az("rest --method get --url {url} --query properties.certBlob -o tsv", url=conn_url),
         az(
@@ -783,14 +794,7 @@ def rollback_to_gateway(app: AppFacts, me: Subject, ctx: AppContext, *, after_sw
         az(
             "rest --method put --url {url} --body {body}",
             url=arm_url(me.id, f"/virtualNetworkConnections/{connection}/gateways/primary"),
-            body=json.dumps(
-                {
-                    "properties": {
-                        "vnetName": connection,
-                        "vpnPackageUri": "<VPN_PACKAGE_URL_FROM_PREVIOUS_COMMAND>",
-                    }
-                }
-            ),
+            body=_json_body("vnetName", connection, "<VPN_PACKAGE_URL_FROM_PREVIOUS_COMMAND>"),
         ),
     ]
     until = f"until {ctx.retirement_date}"

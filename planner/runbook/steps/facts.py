@@ -23,7 +23,7 @@ def codes_of(items: Sequence[Any] | None) -> tuple[str, ...]:
     for item in items or ():
         if isinstance(item, str):
             out.append(item)
-        elif isinstance(item, Mapping) and isinstance(item.get("code"), str):
+        elif isinstance(item, dict | Mapping) and isinstance(item.get("code"), str):  # dict: no ABC lookup
             out.append(item["code"])
     return tuple(out)
 
@@ -35,7 +35,7 @@ def _str(value: Any) -> str | None:
 def _strs(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,) if value else ()
-    if isinstance(value, Sequence):
+    if isinstance(value, list | tuple | Sequence):  # list and tuple first: no ABC lookup
         return tuple(v for v in value if isinstance(v, str) and v)
     return ()
 

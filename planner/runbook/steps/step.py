@@ -198,8 +198,14 @@ class Step:
 
     def finished(self) -> Step:
         """The step with its placeholders explained; a placeholder in a command makes it manual."""
-        if not self.deploy and not any("<" in c for c in self.commands):
-            return self  # the common case: nothing to fill in
+        # The common case, nothing to fill in: no "<" in any command or Bicep parameter (a placeholder
+        # starts with one). 511,000 steps at 50,000 migration-heavy apps, so without the regex.
+        for command in self.commands:
+            if "<" in command:
+                break
+        else:
+            if not self.deploy or not any(_has_angle(v) for d in self.deploy for v in d.values()):
+                return self
         missing = placeholders_in([*self.commands, *(v for d in self.deploy for v in d.values())])
         if not missing:
             return self
@@ -223,6 +229,13 @@ class Step:
             "see": [n.key for n in notes if n.__class__ is SharedNote] if notes else [],
             "deploy": [d.as_dict() for d in self.deploy] if self.deploy else [],
         }
+
+
+def _has_angle(value: Any) -> bool:
+    """Whether a Bicep parameter may hold a placeholder, read as `placeholders_in` reads it."""
+    if isinstance(value, list | tuple):
+        return any("<" in str(v) for v in value)
+    return "<" in str(value if value is not None else "")
 
 
 def step_notes(steps: Iterable[Mapping[str, Any]]) -> dict[str, str]:
