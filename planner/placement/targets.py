@@ -17,6 +17,7 @@ from planner.analysis.analyse import AppResult
 from planner.analysis.rules.base import Status, TargetOutcome
 from planner.core.errors import InputError
 from planner.core.ids import norm_id, norm_location
+from planner.core.memory import KeyShared, key_shared
 from planner.inventory import loader as inv
 from planner.inventory.model import (
     AppServicePlan,
@@ -61,26 +62,33 @@ class Target:
         return f"{self.vnet_id}/subnets/{self.subnet_name}"
 
     def as_dict(self, peer_with: str | None = None) -> dict[str, object]:
-        return {
-            "vnet_id": self.vnet_id,
-            "vnet_name": self.vnet_name,
-            "vnet_resource_group": self.vnet_resource_group,
-            "location": self.location,
-            "subnet_name": self.subnet_name,
-            "subnet_id": self.subnet_id,
-            "prefix": self.prefix,
-            "new_subnet": self.new_subnet,
-            "new_vnet": self.new_vnet,
-            "vnet_prefix": self.vnet_prefix,
-            "peer_with": peer_with,
-            "address_space_addition": self.address_space_addition,
-            "addresses_needed": self.addresses_needed,
-            "instances": self.instances,
-            "instances_source": self.instances_source,
-            "notes": list(dict.fromkeys(self.notes)),  # each said once
-            "unknown_reason": self.unknown_reason,
-            "shared_with": list(self.shared_with),
-        }
+        return key_shared(
+            _TargetDict,
+            {
+                "vnet_id": self.vnet_id,
+                "vnet_name": self.vnet_name,
+                "vnet_resource_group": self.vnet_resource_group,
+                "location": self.location,
+                "subnet_name": self.subnet_name,
+                "subnet_id": self.subnet_id,
+                "prefix": self.prefix,
+                "new_subnet": self.new_subnet,
+                "new_vnet": self.new_vnet,
+                "vnet_prefix": self.vnet_prefix,
+                "peer_with": peer_with,
+                "address_space_addition": self.address_space_addition,
+                "addresses_needed": self.addresses_needed,
+                "instances": self.instances,
+                "instances_source": self.instances_source,
+                "notes": list(dict.fromkeys(self.notes)),  # each said once
+                "unknown_reason": self.unknown_reason,
+                "shared_with": list(self.shared_with),
+            },
+        )
+
+
+class _TargetDict(KeyShared):
+    """apps[].target: one per app with a target (planner.core.memory.key_shared)."""
 
 
 @dataclass

@@ -14,6 +14,7 @@ from planner.analysis.analyse import AppResult, analyse, run_rules
 from planner.analysis.rules import GATEWAY_DOC, GATEWAY_USES, RULES
 from planner.analysis.rules.base import Kind, Status
 from planner.core.ids import last_segment, norm_id, parent_id
+from planner.core.memory import KeyShared, key_shared
 from planner.gateways.decommission import GatewayReport, analyse_gateways
 from planner.gateways.prices import PriceTable
 from planner.inventory.model import App, Integration, Tenant
@@ -257,46 +258,60 @@ def _context(tenant: Tenant, result: AppResult, gateway: GatewayReport | None) -
     for reference in tenant.kv_references.get(norm_id(app.id), []):
         vault = tenant.vaults_by_name.get((reference.vault_name or "").lower())
         kv.append(
-            {
-                "setting": reference.setting,
-                "vault": reference.vault_name,
-                "vault_id": vault.id if vault else None,
-                "restricted": vault.restricted if vault else None,
-                "public_network_access": vault.public_network_access if vault else None,
-                "default_action": vault.default_action if vault else None,
-                "status": reference.status,
-            }
+            key_shared(
+                _KeyVaultReference,
+                {
+                    "setting": reference.setting,
+                    "vault": reference.vault_name,
+                    "vault_id": vault.id if vault else None,
+                    "restricted": vault.restricted if vault else None,
+                    "public_network_access": vault.public_network_access if vault else None,
+                    "default_action": vault.default_action if vault else None,
+                    "status": reference.status,
+                },
+            )
         )
     slots = tenant.slots_by_site.get(norm_id(app.id if not app.slot else app.id.rsplit("/slots/", 1)[0]), [])
-    return {
-        "vnet_name": vnet.name if vnet else (ctx.vnet_id or "").rsplit("/", 1)[-1] or None,
-        "vnet_resource_group": vnet.resource_group if vnet else None,
-        "vnet_location": vnet.location if vnet else None,
-        "vnet_address_space": list(vnet.address_prefixes) if vnet else [],
-        "vnet_dns_servers": list(vnet.dns_servers) if vnet else [],
-        "connection_name": ctx.connection.name,
-        "connection_id": ctx.connection.id,
-        "connection_dns_servers": list(ctx.connection.dns_servers),
-        "p2s_pools": list(gateway.gateway.p2s_pools) if gateway else [],
-        "gateway_name": gateway.gateway.name if gateway else None,
-        "gateway_resource_group": gateway.gateway.resource_group if gateway else None,
-        "gateway_other_uses": gateway.other_uses if gateway else [],
-        "route_all": app.route_all,
-        "has_slots": bool(slots) or app.slot is not None,
-        "slot_names": sorted(s.slot or "" for s in slots),
-        "is_function": app.is_function,
-        "scm_host": app.scm_host,
-        "keyvault_references": kv,
-        "plan_routes": [
-            {"start": r.start, "end": r.end, "type": r.route_type}
-            for r in ctx.connection.routes
-            if (r.route_type or "").upper() != "DEFAULT"
-        ],
-        # The subnets the plan integrates today (every app and slot of it, every signal), and how many
-        # it may: the runbook splits a plan from the same facts TOO_MANY_SUBNETS judged.
-        "plan_subnets": tenant.subnets_of_plan(app.plan_id),
-        "plan_subnet_limit": ctx.target.plan_subnet_limit if ctx.target else None,
-    }
+    return key_shared(
+        _Context,
+        {
+            "vnet_name": vnet.name if vnet else (ctx.vnet_id or "").rsplit("/", 1)[-1] or None,
+            "vnet_resource_group": vnet.resource_group if vnet else None,
+            "vnet_location": vnet.location if vnet else None,
+            "vnet_address_space": list(vnet.address_prefixes) if vnet else [],
+            "vnet_dns_servers": list(vnet.dns_servers) if vnet else [],
+            "connection_name": ctx.connection.name,
+            "connection_id": ctx.connection.id,
+            "connection_dns_servers": list(ctx.connection.dns_servers),
+            "p2s_pools": list(gateway.gateway.p2s_pools) if gateway else [],
+            "gateway_name": gateway.gateway.name if gateway else None,
+            "gateway_resource_group": gateway.gateway.resource_group if gateway else None,
+            "gateway_other_uses": gateway.other_uses if gateway else [],
+            "route_all": app.route_all,
+            "has_slots": bool(slots) or app.slot is not None,
+            "slot_names": sorted(s.slot or "" for s in slots),
+            "is_function": app.is_function,
+            "scm_host": app.scm_host,
+            "keyvault_references": kv,
+            "plan_routes": [
+                {"start": r.start, "end": r.end, "type": r.route_type}
+                for r in ctx.connection.routes
+                if (r.route_type or "").upper() != "DEFAULT"
+            ],
+            # The subnets the plan integrates today (every app and slot of it, every signal), and how many
+            # it may: the runbook splits a plan from the same facts TOO_MANY_SUBNETS judged.
+            "plan_subnets": tenant.subnets_of_plan(app.plan_id),
+            "plan_subnet_limit": ctx.target.plan_subnet_limit if ctx.target else None,
+        },
+    )
+
+
+class _KeyVaultReference(KeyShared):
+    """apps[].context.keyvault_references[] (planner.core.memory.key_shared)."""
+
+
+class _Context(KeyShared):
+    """apps[].context: one per gateway-required app (planner.core.memory.key_shared)."""
 
 
 def _vnets(tenant: Tenant, results: list[AppResult]) -> list[dict[str, Any]]:

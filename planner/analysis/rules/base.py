@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from planner.core.memory import KeyShared, key_shared
 from planner.inventory.model import App, AppServicePlan, Gateway, Tenant, VirtualNetwork, VnetConnection
 
 
@@ -48,7 +49,11 @@ class Evidence:
         }
         if self.note:
             data["note"] = self.note
-        return data
+        return key_shared(_EvidenceDict, data)
+
+
+class _EvidenceDict(KeyShared):
+    """apps[].evidence[]: several per app (planner.core.memory.key_shared)."""
 
 
 @dataclass(frozen=True, slots=True)

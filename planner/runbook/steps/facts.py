@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from planner.core.ids import id_part, last_segment
+from planner.core.memory import KeyShared, key_shared
 
 # Placeholders are written <LIKE_THIS>; scripts refuse to run a command that still holds one.
 CLASSIC_MARKER = "/microsoft.classicnetwork/"
@@ -217,7 +218,9 @@ class AppFacts:
             integration=_str(d.get("integration")),
             vnet_id=_str(d.get("vnet_id")),
             gateway_id=_str(d.get("gateway_id")),
-            tags={str(k): str(v) for k, v in tags.items()},
+            tags=tags
+            if all(type(k) is str and type(v) is str for k, v in tags.items())
+            else {str(k): str(v) for k, v in tags.items()},
             limitations=codes_of(d.get("limitations")),
             blockers=codes_of(d.get("blockers")),
             findings=codes_of(d.get("findings")),
@@ -408,4 +411,8 @@ class Strategy:
         out: dict[str, str | None] = {"name": self.name, "reason": self.reason, "mode": self.mode}
         if self.new_plan:
             out["new_plan"] = self.new_plan
-        return out
+        return key_shared(_StrategyDict, out)
+
+
+class _StrategyDict(KeyShared):
+    """apps[].strategy: one per gateway-required app (planner.core.memory.key_shared)."""
