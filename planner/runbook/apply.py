@@ -674,7 +674,8 @@ def _preparation_days(members: Sequence[AppFacts], leads: Mapping[str, int]) -> 
 
 
 def _codes_in_order(app: AppFacts) -> tuple[str, ...]:
-    return tuple(rule.code for rule in RULES if rule.code in app.codes)
+    codes = app.codes  # a property that builds a set: once, not once per rule
+    return tuple(rule.code for rule in RULES if rule.code in codes)
 
 
 def _preparation_tasks(
