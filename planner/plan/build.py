@@ -54,8 +54,11 @@ def build_plan(
     gateway_of = {norm_id(d.app.id): g for g in gateways for d in g.dependents}
     scoping = _Scoping(tenant, scope or Scope())
     in_scope = [r for r in results if scoping.contains(r.app)]
+    # A plan's subnets are the same for each of its apps: gathered once per plan, not once per app.
+    plan_subnets: dict[str | None, list[str]] = {}
     apps = [
-        _app_dict(tenant, r, placement, gateway_of.get(norm_id(r.app.id))) for r in _sorted(tenant, in_scope)
+        _app_dict(tenant, r, placement, gateway_of.get(norm_id(r.app.id)), plan_subnets)
+        for r in _sorted(tenant, in_scope)
     ]
     gateway_dicts = [scoping.gateway(g, _gateway_dict(tenant, g)) for g in gateways if scoping.lists(g)]
     targets = [t for t in placement.targets if scoping.any_app(t.app_ids)]
@@ -248,7 +251,12 @@ def _sorted(tenant: Tenant, results: list[AppResult]) -> list[AppResult]:
     return sorted(results, key=key)
 
 
-def _context(tenant: Tenant, result: AppResult, gateway: GatewayReport | None) -> dict[str, Any] | None:
+def _context(
+    tenant: Tenant,
+    result: AppResult,
+    gateway: GatewayReport | None,
+    plan_subnets: dict[str | None, list[str]] | None = None,
+) -> dict[str, Any] | None:
     ctx = result.context
     if ctx is None:
         return None
@@ -300,7 +308,7 @@ def _context(tenant: Tenant, result: AppResult, gateway: GatewayReport | None) -
             ],
             # The subnets the plan integrates today (every app and slot of it, every signal), and how many
             # it may: the runbook splits a plan from the same facts TOO_MANY_SUBNETS judged.
-            "plan_subnets": tenant.subnets_of_plan(app.plan_id),
+            "plan_subnets": list(_subnets_of_plan(tenant, app.plan_id, plan_subnets)),
             "plan_subnet_limit": ctx.target.plan_subnet_limit if ctx.target else None,
         },
     )
@@ -379,8 +387,23 @@ def _endpoint_services(tenant: Tenant, subnet_ids: list[str]) -> set[str]:
     return services
 
 
+def _subnets_of_plan(
+    tenant: Tenant, plan_id: str | None, known: dict[str | None, list[str]] | None
+) -> list[str]:
+    if known is None:
+        return tenant.subnets_of_plan(plan_id)
+    key = plan_id.lower() if plan_id else None
+    if key not in known:
+        known[key] = tenant.subnets_of_plan(plan_id)
+    return known[key]
+
+
 def _app_dict(
-    tenant: Tenant, result: AppResult, placement: Placement, gateway: GatewayReport | None
+    tenant: Tenant,
+    result: AppResult,
+    placement: Placement,
+    gateway: GatewayReport | None,
+    plan_subnets: dict[str | None, list[str]] | None = None,
 ) -> dict[str, Any]:
     app = result.app
     plan = result.plan
@@ -420,7 +443,7 @@ def _app_dict(
         "readiness": readiness.value if readiness else None,
         "wave": None,
         "strategy": None,
-        "context": _context(tenant, result, gateway),
+        "context": _context(tenant, result, gateway, plan_subnets),
         "target": target.as_dict(placement.peer_with.get(key)) if target else None,
         "target_reason": ctx.target.reason if ctx and ctx.target and target is None else None,
         "steps": [],
