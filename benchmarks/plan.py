@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/plan.py --sizes 50000 --profile  # cProfile, top functions
     .venv/bin/python benchmarks/plan.py --sizes 50000 --gateway-share sample,0.85 \
         --formats json,csv,xlsx,html,scripts                      # the sample beside a migration-heavy tenant
+    .venv/bin/python benchmarks/plan.py --sizes 50000 --repeat 3  # each stage's best of 3 runs
 
 Each size runs in a fresh subprocess, so one size's memory does not inflate the next and the peak
 resident set (`ru_maxrss`) is that size's own. The worker calls `planner.plan.pipeline.run_plan` as the
@@ -17,6 +18,9 @@ plus, for every file the renderers wrote, one `csv.writer` row per app and gatew
 plan's scalar fields, unformatted. Reading this inventory and writing a row per app into that many
 files cannot be done faster in Python; `total / lower bound` is what the planner spends beyond it.
 CPU seconds are the figures to compare on a shared machine; wall seconds also count waiting for a core.
+On a machine whose speed drifts (this one: up to 30 % within an hour), `--repeat N` runs each size N
+times and reports each stage's fastest run (as `timeit` does) and the highest peak; the footer lists
+every run's total. Compare two commits by running both, alternately, in the same hour.
 """
 
 from __future__ import annotations
@@ -242,8 +246,29 @@ def run_size(apps: int, share: float | None, args: argparse.Namespace, work: Pat
     return result
 
 
-def _cells(wall: float, cpu: float, peak: float | None) -> str:
-    return f"{wall:>12.2f}{cpu:>8.2f}{'' if peak is None else f'{peak:.0f}':>8}"
+def best_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result from several runs of a size: each stage's least wall and CPU time and its highest peak,
+    the least lower bound, and every run's CPU total (`run_totals`)."""
+    best = dict(runs[0])
+    rows: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        for row in run["stages"]:
+            kept = rows.setdefault(row["stage"], dict(row))
+            kept["seconds"] = min(kept["seconds"], row["seconds"])
+            kept["cpu_seconds"] = min(kept["cpu_seconds"], row["cpu_seconds"])
+            kept["peak_rss_mb"] = max(kept["peak_rss_mb"], row["peak_rss_mb"])
+    best["stages"] = list(rows.values())
+    best["lower_bound"] = {
+        key: min(run["lower_bound"][key] for run in runs) for key in ("seconds", "cpu_seconds")
+    }
+    best["run_totals"] = [sum(row["cpu_seconds"] for row in run["stages"]) for run in runs]
+    if len(runs) > 1:
+        best["label"] = f"{runs[0]['label']}, best of {len(runs)}"
+    return best
+
+
+def _cells(wall: float, cpu: float, peak: float | None, column: int = 28) -> str:
+    return f"{wall:>{column - 16}.2f}{cpu:>8.2f}{'' if peak is None else f'{peak:.0f}':>8}"
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
@@ -251,16 +276,21 @@ def print_table(results: list[dict[str, Any]]) -> None:
     for r in results:
         names += [row["stage"] for row in r["stages"] if row["stage"] not in names]
     width = max(len(n) for n in [*names, "total / lower bound (CPU)"]) + 2
-    header = f"{'stage':<{width}}" + "".join(f"{r['label']:>28}" for r in results)
+    column = max(28, *(len(r["label"]) + 2 for r in results))
+    header = f"{'stage':<{width}}" + "".join(f"{r['label']:>{column}}" for r in results)
     print(header)
-    print(f"{'':<{width}}" + "".join(f"{'wall s   CPU s  peak MB':>28}" for _ in results))
+    print(f"{'':<{width}}" + "".join(f"{'wall s   CPU s  peak MB':>{column}}" for _ in results))
     print("-" * len(header))
     by_size = [{row["stage"]: row for row in r["stages"]} for r in results]
     for name in names:
         line = ""
         for stages in by_size:
             row = stages.get(name)
-            line += _cells(row["seconds"], row["cpu_seconds"], row["peak_rss_mb"]) if row else f"{'-':>28}"
+            line += (
+                _cells(row["seconds"], row["cpu_seconds"], row["peak_rss_mb"], column)
+                if row
+                else f"{'-':>{column}}"
+            )
         print(f"{name:<{width}}{line}")
     print("-" * len(header))
     totals = [
@@ -271,14 +301,16 @@ def print_table(results: list[dict[str, Any]]) -> None:
         )
         for r in results
     ]
-    print(f"{'total':<{width}}" + "".join(_cells(*t) for t in totals))
+    print(f"{'total':<{width}}" + "".join(_cells(*t, column) for t in totals))
     lower = [r["lower_bound"] for r in results]
     print(
         f"{'lower bound (json + csv)':<{width}}"
-        + "".join(_cells(v["seconds"], v["cpu_seconds"], None) for v in lower)
+        + "".join(_cells(v["seconds"], v["cpu_seconds"], None, column) for v in lower)
     )
     ratios = [t[1] / v["cpu_seconds"] for t, v in zip(totals, lower, strict=True)]
-    print(f"{'total / lower bound (CPU)':<{width}}" + "".join(f"{v:>19.1f}x{'':>8}" for v in ratios))
+    print(
+        f"{'total / lower bound (CPU)':<{width}}" + "".join(f"{v:>{column - 9}.1f}x{'':>8}" for v in ratios)
+    )
     print()
     for r in results:
         analyse = next((row["cpu_seconds"] for row in r["stages"] if row["stage"] == "analyse"), float("nan"))
@@ -290,6 +322,8 @@ def print_table(results: list[dict[str, Any]]) -> None:
             f"interpreter and imports {r['baseline_rss_mb']:.0f} MB"
             + (f"; plan.json {per_app:.1f} KB per gateway-required app" if per_app else "")
         )
+        if len(r.get("run_totals", ())) > 1:
+            print(f"{'':>7}  CPU total of each run: " + ", ".join(f"{t:.2f}" for t in r["run_totals"]))
         for error in r["errors"]:
             print(f"{'':>7}  not timed: {error}")
     if len(results) > 1 and results[-2]["share"] == results[-1]["share"]:
@@ -342,6 +376,9 @@ def main(argv: list[str] | None = None) -> None:
         "--profile", action="store_true", help="run under cProfile and print the top functions"
     )
     parser.add_argument("--profile-limit", type=int, default=35)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each size; each stage's fastest is reported"
+    )
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--profile-file", type=Path, help=argparse.SUPPRESS)
@@ -367,7 +404,9 @@ def main(argv: list[str] | None = None) -> None:
         for share in shares:
             for apps in sizes:
                 print(f"running {apps:,} apps, share {share or 'sample'} ...", file=sys.stderr, flush=True)
-                results.append(run_size(apps, share, args, work))
+                results.append(
+                    best_of([run_size(apps, share, args, work) for _ in range(max(1, args.repeat))])
+                )
         with open("/proc/loadavg", encoding="ascii") as handle:
             load = handle.read().split()[0]
         print(
