@@ -13,11 +13,12 @@ import functools
 import json
 import os
 import shutil
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from planner.core.files import replacing
 
 STATE_DIR = ".vnet-planner-scan"
 STATE_FILE = "state"
@@ -36,21 +37,13 @@ def _umask() -> int:
 def atomic_open(path: Path) -> Iterator[Any]:
     """Open a text file for writing that appears at `path` only when the block ends without error."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # The temporary name starts with a dot and ends in .tmp, so `plan` never reads it.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp makes the file private (0600); an inventory is meant to be handed on, so give it
-        # the mode any new file gets.
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with replacing(path) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as handle:
+        # The temporary file is private (0600); an inventory is meant to be handed on, so give it the
+        # mode any new file gets.
+        os.fchmod(handle.fileno(), 0o666 & ~_umask())
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:

@@ -29,9 +29,8 @@ _PIECE = re.compile(  # bare text | '...' | "..." | backslash and the character 
 _ESCAPED_IN_DOUBLE_QUOTES = re.compile(r'\\([\\"])')  # inside "...", shlex unescapes only \" and \\
 
 
-@lru_cache(
-    maxsize=1 << 12
-)  # an app's names recur in its dozen commands; a bigger cache held 30 MB of one-off URLs
+# An app's names recur in its dozen commands; a bigger cache held 30 MB of one-off URLs and ids.
+@lru_cache(maxsize=1 << 12)
 def quote(word: str) -> str:
     """Bash quoting that reads like a person wrote it, and that `shlex.split` undoes exactly.
 

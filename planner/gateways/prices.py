@@ -13,7 +13,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -29,6 +28,7 @@ from typing import Any, TypeGuard
 
 from planner import __version__
 from planner.core.errors import InputError
+from planner.core.files import replacing
 
 __all__ = [
     "API_VERSION",
@@ -174,24 +174,14 @@ def write_prices(table: PriceTable, path: str | os.PathLike[str]) -> None:
         },
     }
     text = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
-    directory = target.parent if str(target.parent) else Path(".")
     try:
-        handle, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise InputError(str(target), f"cannot write the price file: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
+        # A reader sees the old file or the new one, never half a table.
+        with replacing(target) as tmp, tmp.open("w", encoding="utf-8") as out:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
-        # A reader sees the old file or the new one, never half a table.
-        os.replace(temp_name, target)
     except OSError as exc:
-        Path(temp_name).unlink(missing_ok=True)
         raise InputError(str(target), f"cannot write the price file: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 def _table_from_text(text: str, name: str) -> PriceTable:

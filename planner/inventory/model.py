@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from planner.core.errors import InputError
@@ -52,14 +53,9 @@ def id_segment(resource_id: str, name: str) -> str | None:
 MAX_INSTANCES = 10_000
 
 
-_PATHS: dict[str, tuple[str, ...]] = {}  # "properties.sku.name" -> its parts; the readers use a few dozen
-
-
-def _split_path(path: str) -> tuple[str, ...]:
-    parts = tuple(path.split("."))
-    if len(_PATHS) < 1024:  # the paths are the readers' constants; a bound all the same
-        _PATHS[path] = parts
-    return parts
+@lru_cache(maxsize=1024)  # "properties.sku.name" -> its parts: the readers use a few dozen such constants
+def _path_parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
 
 
 class _Reader:
@@ -71,7 +67,7 @@ class _Reader:
 
     def _get(self, path: str) -> Any:
         value: Any = self.raw
-        for part in _PATHS.get(path) or _split_path(path):
+        for part in _path_parts(path):
             # JSON gives dicts: checked first, as the Mapping check costs an ABC lookup (400,000 reads
             # at 10,000 apps)
             if value.__class__ is not dict and not isinstance(value, Mapping):

@@ -255,7 +255,7 @@ def _context(
     tenant: Tenant,
     result: AppResult,
     gateway: GatewayReport | None,
-    plan_subnets: dict[str | None, list[str]] | None = None,
+    plan_subnets: dict[str | None, list[str]],
 ) -> dict[str, Any] | None:
     ctx = result.context
     if ctx is None:
@@ -387,11 +387,7 @@ def _endpoint_services(tenant: Tenant, subnet_ids: list[str]) -> set[str]:
     return services
 
 
-def _subnets_of_plan(
-    tenant: Tenant, plan_id: str | None, known: dict[str | None, list[str]] | None
-) -> list[str]:
-    if known is None:
-        return tenant.subnets_of_plan(plan_id)
+def _subnets_of_plan(tenant: Tenant, plan_id: str | None, known: dict[str | None, list[str]]) -> list[str]:
     key = plan_id.lower() if plan_id else None
     if key not in known:
         known[key] = tenant.subnets_of_plan(plan_id)
@@ -403,7 +399,7 @@ def _app_dict(
     result: AppResult,
     placement: Placement,
     gateway: GatewayReport | None,
-    plan_subnets: dict[str | None, list[str]] | None = None,
+    plan_subnets: dict[str | None, list[str]],
 ) -> dict[str, Any]:
     app = result.app
     plan = result.plan

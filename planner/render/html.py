@@ -10,12 +10,9 @@ lazily, so 10,000 apps stay quick. Reads only the plan dict (docs/plan-format.md
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import hashlib
 import io
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -27,6 +24,7 @@ import orjson
 from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
 
+from planner.core.files import replacing
 from planner.render.bicep import deploy_text
 from planner.render.common import as_date as _date
 from planner.render.common import (
@@ -751,12 +749,5 @@ def render_page(
 def write_html(plan: dict, path: Path, schedule: Schedule | None = None) -> None:
     """Write the runbook page at `path`, atomically (a failure leaves no file behind)."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            _render(plan, out, schedule)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with replacing(path) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as out:
+        _render(plan, out, schedule)

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from icalendar import Calendar, Event
 
+from planner.core.files import replacing
 from planner.render.common import as_date
 from planner.render.schedule import Schedule, schedule_of
 
@@ -131,11 +130,5 @@ def build_calendar(plan: Mapping[str, Any], schedule: Schedule | None = None) ->
 def write_ics(plan: dict[str, Any], path: Path, schedule: Schedule | None = None) -> None:
     """Write `schedule.ics` atomically."""
     data = build_calendar(plan, schedule).to_ical()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as tmp:
+        tmp.write_bytes(data)

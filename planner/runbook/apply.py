@@ -554,15 +554,12 @@ class _Timing:
             self._plan_ready = (groups, ready)
         return self._plan_ready[1]
 
-    def place(self, waves: Sequence[Wave], first: date, plan_ready: Mapping[str, date] | None = None) -> None:
-        """Give every wave its start, end, pauses and whether it waits for preparation; `plan_ready`
-        (from `plan_ready` of the groups the waves were packed from) saves reading every app."""
+    def place(self, waves: Sequence[Wave], first: date, plan_ready: Mapping[str, date]) -> None:
+        """Give every wave its start, end, pauses and whether it waits for preparation; `plan_ready` is
+        `plan_ready` of the groups the waves were packed from."""
         day = self.calendar.on_or_after(first)
         for wave in waves:
-            if plan_ready is None:
-                earliest = max([day, *(self.ready.get(a.id.lower(), day) for a in wave.apps)])
-            else:
-                earliest = max([day, *(plan_ready[k] for k in wave.plan_keys if k in plan_ready)])
+            earliest = max([day, *(plan_ready[k] for k in wave.plan_keys if k in plan_ready)])
             wave.start = self.calendar.on_or_after(earliest)
             wave.waits_for_preparation = wave.start > day
             wave.end = self.calendar.span_end(wave.start, self.wave_days)

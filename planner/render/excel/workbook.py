@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
 import posixpath
-import tempfile
 from pathlib import Path
 from typing import Any
 from zipfile import ZIP_DEFLATED, ZipFile
@@ -14,6 +11,7 @@ from zipfile import ZIP_DEFLATED, ZipFile
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 
+from planner.core.files import replacing
 from planner.core.memory import bulk_allocation
 from planner.render.excel.sheets import SHEETS
 from planner.render.excel.spec import Lookups
@@ -47,15 +45,8 @@ def _write_workbook(plan: dict, path: Path, schedule: Schedule) -> None:
         write_custom_sheet(wb, SHEETS[0], lk, index=0)
         wb.active = 0
 
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or Path("."))
-        os.close(fd)
-        try:
-            _save(wb, tmp, parts)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with replacing(path) as tmp:
+            _save(wb, str(tmp), parts)
     finally:
         for part in parts:
             part.close()
