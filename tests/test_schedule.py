@@ -20,6 +20,8 @@ from typer.testing import CliRunner
 from planner.cli import app
 from planner.core.settings import Settings
 from planner.plan.pipeline import run_plan
+from planner.render.html import render_html
+from planner.render.terminal import schedule_line
 from planner.runbook.workdays import WorkCalendar, calendar_of
 from planner.sample.synthetic import generate
 
@@ -130,6 +132,28 @@ def test_lead_times_file_overrides_the_catalogue(tmp_path: Path) -> None:
     plan = run_plan(SAMPLE, Settings(as_of=AS_OF, lead_times=str(leads)))
     codes = {t["code"]: t["lead_days"] for a in plan["apps"] for t in a["preparation"]}
     assert codes["CLASSIC_VNET"] == 60 and "NO_SUBNET_SPACE" not in codes
+
+
+def test_a_schedule_without_holidays_says_which_common_days_off_it_works() -> None:
+    plain = run_plan(SAMPLE, Settings(as_of=AS_OF))
+    said = [w for w in plain["warnings"] if w.startswith("No public holidays")]
+    assert len(said) == 1 and plain["schedule"]["calendar"]["holidays"] is None
+    spanned = [
+        (f"{day.day} {day:%b} {day.year} (wave {w['number']})")
+        for w in plain["waves"]
+        for day in (date(2026, 12, 25), date(2027, 1, 1))
+        if date.fromisoformat(w["start"]) <= day <= date.fromisoformat(w["end"])
+    ]
+    assert spanned, "the sample's waves span Christmas: the test needs a day to look for"
+    assert all(text in said[0] for text in spanned), said[0]  # each named with its wave
+    assert "no holidays" in schedule_line(plain)  # the terminal, the page's banner and the workbook say it
+    assert "no public holidays taken out (--holidays not given)" in render_html(plain)
+    bavaria = run_plan(SAMPLE, Settings(as_of=AS_OF, holidays="DE-BY"))
+    assert not [w for w in bavaria["warnings"] if w.startswith("No public holidays")]
+    assert "DE-BY holidays" in schedule_line(bavaria) and "no public holidays" not in render_html(bavaria)
+    frozen = run_plan(SAMPLE, Settings(as_of=AS_OF, freezes=CHRISTMAS_FREEZE))
+    (line,) = [w for w in frozen["warnings"] if w.startswith("No public holidays")]
+    assert "25 Dec" not in line and "1 Jan" not in line  # frozen days are not worked
 
 
 # -- late, both ways ----------------------------------------------------------------------------------

@@ -328,7 +328,11 @@ def _banner(plan: Mapping[str, Any]) -> dict[str, Any]:
         else "",
         "calendar": ", ".join(
             [" ".join(str(d)[:3] for d in calendar.get("workdays") or ())]
-            + ([f"public holidays of {calendar['holidays']}"] if calendar.get("holidays") else [])
+            + [
+                f"public holidays of {calendar['holidays']}"
+                if calendar.get("holidays")
+                else "no public holidays taken out (--holidays not given)"
+            ]
             + ([f"change freeze {f}" for f in freezes])
         )
         if calendar

@@ -134,6 +134,8 @@ def schedule_line(plan: dict[str, Any]) -> str:
     what = [f"{days[0][:3]}-{days[-1][:3]}" if len(days) > 1 else (days[0][:3] if days else "?")]
     if calendar.get("holidays"):
         what.append(f"{str(calendar['holidays']).split(' ')[0]} holidays")
+    elif calendar:
+        what.append("no holidays")
     if calendar.get("freezes"):
         what.append(f"{len(calendar['freezes'])} freeze(s)")
     return (

@@ -35,7 +35,7 @@ from planner.runbook.steps.facts import ruled_by_vnet
 from planner.runbook.steps.network import restricted_vaults
 from planner.runbook.steps.place import resolve_place
 from planner.runbook.steps.resources import service_endpoint
-from planner.runbook.workdays import Pause, WorkCalendar, calendar_of
+from planner.runbook.workdays import DAY_NAMES, Pause, WorkCalendar, calendar_of, days_between
 
 RETIREMENT_DATE = date(2027, 3, 31)  # azure-facts §7.3: gateway-required integration and SSTP P2S end
 DEFAULT_MAX_APPS_PER_WAVE = 20  # a week's work for one team; raised when needed to finish by the deadline
@@ -233,6 +233,7 @@ def apply_runbook(
     if late and not plan["schedule"]["past_deadline"]:
         warnings.append(f"LATE: {plan['schedule']['advice']}")
     warnings += [p for w in waves for p in _pause_warnings(w)]
+    warnings += _holiday_warnings(waves, calendar)
     warnings += _data_warnings(movers, dict_of)
     return warnings
 
@@ -778,6 +779,30 @@ def _pause_warnings(wave: Wave) -> list[str]:
         + (f" to {p.end.isoformat()}" if p.end != p.start else "")
         + f" ({p.why}); it ends on {wave.end.isoformat() if wave.end else '?'}."
         for p in wave.pauses
+    ]
+
+
+# Days off in most countries, named when a schedule without --holidays plans work on them: without a
+# country the planner cannot know the team's holidays, but it can say which of these it counted as work.
+_WIDELY_OFF = {(12, 25): "25 Dec", (1, 1): "1 Jan"}
+
+
+def _holiday_warnings(waves: Sequence[Wave], calendar: WorkCalendar) -> list[str]:
+    """Without `--holidays` every workday counts, Christmas and New Year included: say so, once."""
+    if calendar.holiday_source or not waves:
+        return []
+    named = [
+        f"{_WIDELY_OFF[(day.month, day.day)]} {day.year} (wave {w.number})"
+        for w in waves
+        if w.start and w.end
+        for day in days_between(w.start, w.end)
+        if (day.month, day.day) in _WIDELY_OFF and calendar.working(day)
+    ]
+    days = ", ".join(DAY_NAMES[d][:3] for d in sorted(calendar.workdays))
+    return [
+        f"No public holidays are taken out of the schedule (--holidays not given): every {days} counts as a working day"
+        + (f", {' and '.join(named)} included" if named else "")
+        + ". Give the team's country, e.g. --holidays DE or --holidays US-NY, so waves skip its holidays."
     ]
 
 

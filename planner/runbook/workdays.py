@@ -87,12 +87,12 @@ class WorkCalendar:
 
     def count(self, start: date, end: date) -> int:
         """Working days from `start` to `end`, both included."""
-        return sum(1 for day in _days(start, end) if self.working(day))
+        return sum(1 for day in days_between(start, end) if self.working(day))
 
     def pauses(self, start: date, end: date) -> list[Pause]:
         """Runs of days off inside [start, end] for a holiday or a freeze (weekly rest days are no pause)."""
         out: list[Pause] = []
-        for day in _days(start, end):
+        for day in days_between(start, end):
             why = self.why_not(day)
             if why is None or why in DAY_NAMES:
                 continue
@@ -103,7 +103,7 @@ class WorkCalendar:
         return out
 
     def _only_rest_between(self, a: date, b: date) -> bool:
-        return all(self.why_not(day) in DAY_NAMES for day in _days(a + _ONE, b - _ONE))
+        return all(self.why_not(day) in DAY_NAMES for day in days_between(a + _ONE, b - _ONE))
 
     def describe(self) -> dict[str, object]:
         """The calendar as plan.json records it (schedule.calendar)."""
@@ -114,7 +114,8 @@ class WorkCalendar:
         }
 
 
-def _days(start: date, end: date) -> Iterator[date]:
+def days_between(start: date, end: date) -> Iterator[date]:
+    """Every day from `start` to `end`, both included."""
     day = start
     while day <= end:
         yield day

@@ -124,7 +124,7 @@ def write_summary(ws: Any, lk: Lookups, st: Styles) -> None:
                 + (
                     f"; public holidays of {calendar['holidays']}"
                     if calendar.get("holidays")
-                    else "; no public holidays"
+                    else "; no public holidays taken out (--holidays not given)"
                 )
                 + (f"; change freezes {freezes}" if freezes else ""),
             )
