@@ -912,9 +912,19 @@ def test_automated_commands_are_complete_az_commands() -> None:
 
 
 def test_placeholders_are_explained_where_they_appear() -> None:
-    for step in all_steps(everything()):
+    steps = all_steps(everything())
+    for step in steps:
         for found in placeholders(" ".join(step["commands"])):
             assert step["manual"] and found in notes_of(step), step["title"]
+    _each_note_once(steps)
+
+
+def _each_note_once(steps: list[dict[str, Any]]) -> None:
+    """A step names each shared note once (the connect step is finished before its disconnect step
+    is built, then again when numbered)."""
+    assert any(k.startswith("fill-in:") for s in steps for k in s["see"]), "the test needs a placeholder"
+    for step in steps:
+        assert len(step["see"]) == len(set(step["see"])), (step["title"], step["see"])
 
 
 def test_runbook_is_idempotent() -> None:
@@ -938,6 +948,7 @@ def test_sample_tenant_plan_keeps_the_ordering_rules() -> None:
     plan = run_plan(SAMPLE, Settings(as_of=date(2026, 11, 29)))
     movers = [a for a in plan["apps"] if a["integration"] == "gateway-required"]
     assert movers and all(a["wave"] and a["steps"] and a["strategy"] for a in movers)
+    _each_note_once([s for a in movers for s in a["steps"]])  # its classic-VNet app connects to a placeholder
     wave_of = {a["id"].lower(): a["wave"] for a in movers}
     for gw in plan["gateways"]:
         deps = [wave_of[d.lower()] for d in gw["dependents"] if d.lower() in wave_of]

@@ -218,7 +218,10 @@ class Step:
         if not missing:
             return self
         why = [FILL_IN.get(p, f"Fill in {p}: the plan does not hold this value.") for p in missing]
-        return replace(self, manual=True, notes=self.notes + tuple(why))
+        new = tuple(note for note in why if note not in self.notes)  # finished twice: explained once
+        if not new and self.manual:
+            return self
+        return replace(self, manual=True, notes=self.notes + new)
 
     def as_dict(self, order: int) -> dict[str, Any]:
         """The plan.json shape (docs/plan-format.md), with `manual`, `notes` and `see` as extensions:
