@@ -37,7 +37,32 @@ def test_migrated_new_and_left(tmp_path: Path) -> None:
     assert [a["name"] for a in data["still_gateway_required"]] == ["app2"]
     assert [a["name"] for a in data["new_gateway_required"]] == ["app3"]
     assert (data["gateway_required_before"], data["gateway_required_after"]) == (2, 2)
-    assert "Migrated (no longer gateway-required): 1" in result.output
+    assert "Migrated to regional integration: 1" in result.output
+    assert data["integration_removed"] == []
+
+
+def test_a_connection_deleted_and_not_replaced_is_not_counted_as_migrated(tmp_path: Path) -> None:
+    old = f.write(tmp_path / "old", [*f.base_tenant(), f.site(APP2), f.vnet_connection(APP2)])
+    # Later: app1's gateway-required connection is gone and the app has no regional integration either.
+    later = [r for r in f.base_tenant() if r["id"] != f.vnet_connection()["id"]]
+    new = f.write(tmp_path / "new", [*later, f.site(APP2), f.vnet_connection(APP2)])
+    result = runner.invoke(app, ["diff", str(old), str(new), "--json", str(tmp_path / "d.json")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "d.json").read_text())
+    assert data["migrated"] == []
+    assert [(a["name"], a["integration"], a["was"]) for a in data["integration_removed"]] == [
+        ("app1", "none", "gateway-required")
+    ]
+    assert (data["gateway_required_before"], data["gateway_required_after"]) == (2, 1)
+    assert "Integration removed, not replaced by regional: 1" in result.output
+    assert "Migrated to regional" not in result.output
+    # The same in a plan's burndown, and on its page.
+    out = tmp_path / "plan"
+    args = ["plan", str(new), "--out", str(out), "--format", "json,html", "--previous", str(old)]
+    assert runner.invoke(app, args).exit_code == 0
+    previous = json.loads((out / "plan.json").read_text())["previous"]
+    assert [a["name"] for a in previous["integration_removed"]] == ["app1"] and previous["migrated"] == []
+    assert "No VNet integration now" in (out / "runbook.html").read_text(encoding="utf-8")
 
 
 def test_bad_side_exits_2(tmp_path: Path) -> None:

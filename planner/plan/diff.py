@@ -155,7 +155,7 @@ def _brief(app: dict[str, Any], before: dict[str, Any] | None = None) -> dict[st
 
 def diff(old: Side, new: Side) -> dict[str, Any]:
     """Per-app movement between the two sides, and the gateways that disappeared or appeared."""
-    migrated, left, appeared, gone, unknown = [], [], [], [], []
+    migrated, left, appeared, gone, unknown, unplugged = [], [], [], [], [], []
     for key, before in old.apps.items():
         after = new.apps.get(key)
         if before["integration"] != GATEWAY_REQUIRED:
@@ -166,6 +166,10 @@ def diff(old: Side, new: Side) -> dict[str, Any]:
             left.append(_brief(after))
         elif after["integration"] == "unknown":
             unknown.append(_brief(after, before))
+        elif after["integration"] == "none":
+            # The connection was deleted and nothing replaced it: off the list, but not migrated. Either
+            # the app no longer needs its VNet, or a cutover stopped halfway and it lost its VNet access.
+            unplugged.append(_brief(after, before))
         else:
             migrated.append(_brief(after, before))
     for key, after in new.apps.items():
@@ -181,6 +185,7 @@ def diff(old: Side, new: Side) -> dict[str, Any]:
         "gateway_required_before": before_count,
         "gateway_required_after": after_count,
         "migrated": migrated,
+        "integration_removed": unplugged,
         "still_gateway_required": left,
         "new_gateway_required": appeared,
         "removed_apps": gone,

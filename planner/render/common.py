@@ -134,6 +134,9 @@ def governance_lines(plan: Mapping[str, Any], *, completeness: bool = True) -> l
             f"found, {prev['still_gateway_required_count']} left (gateway-required "
             f"{prev['gateway_required_before']} -> {prev['gateway_required_after']})"
         )
+        unplugged = prev.get("integration_removed") or []  # absent from an older plan's `previous`
+        if unplugged:
+            line += f"; {len(unplugged)} with no VNet integration now (removed, not replaced: check each needs none)"
         deleted, freed = prev.get("gateways_deleted") or [], prev.get("gateways_freed") or []
         if deleted:
             line += (

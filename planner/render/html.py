@@ -277,6 +277,7 @@ def _movement(plan: Mapping[str, Any], limit: int = 200) -> list[dict[str, Any]]
     previous = plan.get("previous") or {}
     groups = (
         ("migrated", "Migrated to regional integration"),
+        ("integration_removed", "No VNet integration now: removed, not replaced (check each needs none)"),
         ("new_gateway_required", "Newly found on gateway-required integration"),
         ("removed_apps", "Gone (deleted, or no longer scanned)"),
         ("now_unknown", "Now unknown (not read this time)"),

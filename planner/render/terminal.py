@@ -245,7 +245,8 @@ def print_diff(result: dict[str, Any], console: Console) -> None:
     before, after = result["gateway_required_before"], result["gateway_required_after"]
     console.print(f"Gateway-required apps and slots: {before} -> {after} ({after - before:+d})")
     sections = (
-        ("migrated", "Migrated (no longer gateway-required)"),
+        ("migrated", "Migrated to regional integration"),
+        ("integration_removed", "Integration removed, not replaced by regional"),
         ("new_gateway_required", "New on gateway-required integration"),
         ("now_unknown", "Now unknown (not read in the later scan)"),
         ("removed_apps", "Gone (app or slot deleted, or not scanned)"),
