@@ -176,9 +176,7 @@ class AppServicePlan:
     number_of_workers: int | None = None  # properties.numberOfWorkers: can differ from sku.capacity
 
 
-# Not frozen: a frozen dataclass's __init__ sets each field through object.__setattr__ (about 0.3 us a
-# field), and one of these is built per app and slot. Treated as a value all the same; unsafe_hash keeps the
-# hash and equality frozen gave.
+# Not frozen, for speed: treated as a value all the same (docs/architecture.md, "value classes").
 @dataclass(unsafe_hash=True, slots=True)
 class App:
     """A web app, function app or slot."""
@@ -219,9 +217,7 @@ class Route:
     route_type: str | None
 
 
-# Not frozen: a frozen dataclass's __init__ sets each field through object.__setattr__ (about 0.3 us a
-# field), and one of these is built per gateway-required connection. Treated as a value all the same; unsafe_hash keeps the
-# hash and equality frozen gave.
+# Not frozen, for speed: treated as a value all the same (docs/architecture.md, "value classes").
 @dataclass(unsafe_hash=True, slots=True)
 class VnetConnection:
     """An entry of an app's virtualNetworkConnections (gateway-required or regional)."""

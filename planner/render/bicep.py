@@ -13,8 +13,9 @@ subscription, resource group, parameters, stage); this writes
 
 A file has one parameter, `stage`: `network` (VNets, subnets, peerings, and the new plans and apps of
 blue-green moves, before the window) or `cutover` (regional integration of the apps themselves, once
-their gateway-required connections are deleted: an app uses one form of integration at a time). A call whose parameters still hold a
-`<PLACEHOLDER>` is left out, named in a comment and counted in the README: it cannot be deployed as is.
+their gateway-required connections are deleted: an app uses one form of integration at a time). A
+call whose parameters still hold a `<PLACEHOLDER>` is left out, named in a comment and counted in the
+README: it cannot be deployed as is.
 """
 
 from __future__ import annotations

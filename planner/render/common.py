@@ -20,6 +20,10 @@ def portal_url(resource_id: str | None, portal: str | None = None) -> str | None
     return base + quote(str(resource_id), safe="/()-_.~!*',;=:@")
 
 
+# The working-days line of the page's banner and the workbook's Summary, when the plan has no --holidays.
+NO_HOLIDAYS = "no public holidays taken out (--holidays not given)"
+
+
 def step_notes_text(step: Mapping[str, Any], shared: Mapping[str, Any]) -> str:
     """All of a step's notes: its own (`notes`) and the shared ones it names (`see`, keys of the plan's
     `step_notes`; plan format 2). A plan@1 step has no `see`: its `notes` already hold everything."""

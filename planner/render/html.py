@@ -26,8 +26,8 @@ from markupsafe import Markup
 
 from planner.core.files import replacing
 from planner.render.bicep import deploy_text
-from planner.render.common import as_date as _date
 from planner.render.common import (
+    NO_HOLIDAYS,
     governance_lines,
     inventory_label,
     legend,
@@ -35,6 +35,7 @@ from planner.render.common import (
     subscription_label,
     subscription_labels,
 )
+from planner.render.common import as_date as _date
 from planner.render.common import last_segment as _last
 from planner.render.schedule import Schedule, Wave, schedule_of
 
@@ -329,11 +330,7 @@ def _banner(plan: Mapping[str, Any]) -> dict[str, Any]:
         else "",
         "calendar": ", ".join(
             [" ".join(str(d)[:3] for d in calendar.get("workdays") or ())]
-            + [
-                f"public holidays of {calendar['holidays']}"
-                if calendar.get("holidays")
-                else "no public holidays taken out (--holidays not given)"
-            ]
+            + [f"public holidays of {calendar['holidays']}" if calendar.get("holidays") else NO_HOLIDAYS]
             + ([f"change freeze {f}" for f in freezes])
         )
         if calendar

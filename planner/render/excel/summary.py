@@ -11,8 +11,8 @@ from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.series import DataPoint
 from openpyxl.utils import get_column_letter, quote_sheetname
 
+from planner.render.common import NO_HOLIDAYS, governance_lines, inventory_label
 from planner.render.common import as_date as _date
-from planner.render.common import governance_lines, inventory_label
 from planner.render.excel.cells import Styles, excel_value, formula
 from planner.render.excel.spec import (
     COLOURS,
@@ -124,7 +124,7 @@ def write_summary(ws: Any, lk: Lookups, st: Styles) -> None:
                 + (
                     f"; public holidays of {calendar['holidays']}"
                     if calendar.get("holidays")
-                    else "; no public holidays taken out (--holidays not given)"
+                    else f"; {NO_HOLIDAYS}"
                 )
                 + (f"; change freezes {freezes}" if freezes else ""),
             )

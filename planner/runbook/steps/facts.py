@@ -41,9 +41,7 @@ def _strs(value: Any) -> tuple[str, ...]:
     return ()
 
 
-# Not frozen, as Step: a frozen dataclass's __init__ sets each field through object.__setattr__, which
-# made this one a fifth of reading the plan back (50,000 apps). Treated as a value all the same;
-# unsafe_hash keeps the hash and equality frozen gave.
+# Not frozen, for speed: treated as a value all the same (docs/architecture.md, "value classes").
 @dataclass(unsafe_hash=True, slots=True)
 class Target:
     """Where the app's regional integration goes (apps[].target)."""
@@ -137,9 +135,7 @@ class PlanRoute:
     cidr: str | None = None
 
 
-# Not frozen, as Step: a frozen dataclass's __init__ sets each field through object.__setattr__, which
-# made this one a fifth of reading the plan back (50,000 apps). Treated as a value all the same;
-# unsafe_hash keeps the hash and equality frozen gave.
+# Not frozen, for speed: treated as a value all the same (docs/architecture.md, "value classes").
 @dataclass(unsafe_hash=True, slots=True)
 class AppFacts:
     """A gateway-required app or slot, as the runbook needs it."""

@@ -14,9 +14,7 @@ from planner.runbook.steps.facts import CLASSIC_MARKER, AppFacts
 from planner.runbook.steps.step import az
 
 
-# Not frozen, as Step: a frozen dataclass's __init__ sets each field through object.__setattr__, which
-# made this one a fifth of reading the plan back (50,000 apps). Treated as a value all the same;
-# unsafe_hash keeps the hash and equality frozen gave.
+# Not frozen, for speed: treated as a value all the same (docs/architecture.md, "value classes").
 @dataclass(unsafe_hash=True, slots=True)
 class Place:
     """The target VNet and subnet of an app."""
