@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from planner.cli import app
 from planner.core.settings import Settings
 from planner.plan.pipeline import run_plan
+from planner.render.excel.workbook import write_workbook
 from planner.render.html import render_html
 from planner.render.terminal import schedule_line
 from planner.runbook.workdays import WorkCalendar, calendar_of
@@ -134,7 +135,7 @@ def test_lead_times_file_overrides_the_catalogue(tmp_path: Path) -> None:
     assert codes["CLASSIC_VNET"] == 60 and "NO_SUBNET_SPACE" not in codes
 
 
-def test_a_schedule_without_holidays_says_which_common_days_off_it_works() -> None:
+def test_a_schedule_without_holidays_says_which_common_days_off_it_works(tmp_path: Path) -> None:
     plain = run_plan(SAMPLE, Settings(as_of=AS_OF))
     said = [w for w in plain["warnings"] if w.startswith("No public holidays")]
     assert len(said) == 1 and plain["schedule"]["calendar"]["holidays"] is None
@@ -148,6 +149,10 @@ def test_a_schedule_without_holidays_says_which_common_days_off_it_works() -> No
     assert all(text in said[0] for text in spanned), said[0]  # each named with its wave
     assert "no holidays" in schedule_line(plain)  # the terminal, the page's banner and the workbook say it
     assert "no public holidays taken out (--holidays not given)" in render_html(plain)
+    write_workbook(plain, tmp_path / "plan.xlsx")
+    summary = openpyxl.load_workbook(tmp_path / "plan.xlsx", read_only=True)["Summary"]
+    (working,) = [r for r in summary.iter_rows(values_only=True) if r and r[0] == "Working days"]
+    assert "no public holidays taken out (--holidays not given)" in " ".join(str(v) for v in working if v)
     bavaria = run_plan(SAMPLE, Settings(as_of=AS_OF, holidays="DE-BY"))
     assert not [w for w in bavaria["warnings"] if w.startswith("No public holidays")]
     assert "DE-BY holidays" in schedule_line(bavaria) and "no public holidays" not in render_html(bavaria)
